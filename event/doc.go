@@ -1,0 +1,38 @@
+// Package event is the event-driven engine: it simulates a model.Network by propagating
+// only actual spikes, with exact (closed-form) dynamics between events and exactly
+// predicted threshold crossings.
+//
+// Events and their order at equal times (queue.Kind order):
+//
+//	KindCrossing  predicted excitatory threshold crossing (stale if its version is old)
+//	KindInhSpike  predicted inhibitory threshold crossing (stale if its version is old)
+//	KindRefEnd    an excitatory neuron leaves its refractory period
+//	KindInput     an input spike: merged from the trial's pre-sorted stream, never queued
+//	KindEnd       end of the trial
+//
+// How an input spike reaches the excitatory population. Each neuron's state is kept in a
+// scaled basis relative to a frame time tf,
+//
+//	u(t) = A·e^{-(t-tf)/τm} - κ·C·e^{-(t-tf)/τs},   I(t) = C·e^{-(t-tf)/τs},
+//
+// so an input of weight w at time t adds w·α to A and w·β to C, with α = J·κ·e^{(t-tf)/τm}
+// and β = J·e^{(t-tf)/τs} computed once per event: the per-synapse work is two
+// multiply-adds over a contiguous weight row, with no exponential and no branch. The frame
+// moves forward (O(N)) before the factors grow large.
+//
+// Which neurons are examined. After an examination at time t a neuron's future membrane
+// is bounded by B = max(u,0) + max(I,0)·P plus P·J·wmax for each further input spike (P is
+// the peak of the unit PSP, wmax the neuron's largest input weight); inhibition only
+// lowers it. So a neuron with threshold gap G cannot fire before q = ⌊(G-B)/(P·J·wmax)⌋
+// further inputs have arrived, and it is next examined then (a calendar indexed by input
+// count). A neuron whose bound reaches threshold is "hot": its exact first crossing before
+// the next input is predicted (model.Kernel.Crossing) and queued with a version stamp.
+// Any inhibition that reaches a neuron with a pending prediction bumps its version (the
+// old event is dropped when popped) and predicts again. The result is exact: no spike is
+// missed, and every spike time is a root of the closed-form membrane equation.
+//
+// STDP traces are computed from last spike times (model.Trace) at spikes only, and only
+// for the small sets of inputs and neurons whose traces are above the cut.
+//
+// The package must not know about MNIST, labels or files.
+package event

@@ -1,0 +1,447 @@
+package event
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/evsim/evsim/model"
+	"github.com/evsim/evsim/queue"
+)
+
+// Event kinds, in their order at equal times.
+const (
+	KindCrossing queue.Kind = iota
+	KindInhSpike
+	KindRefEnd
+	KindInput
+	KindEnd
+)
+
+// calendar is the number of input-count buckets of the screening calendar; a neuron is
+// examined at least every calendar-1 inputs.
+const calendar = 64
+
+// Stats counts what an engine did since it was built.
+type Stats struct {
+	Trials      int64
+	Inputs      int64 // input spikes delivered
+	SynEvents   int64 // input -> excitatory synaptic events (inputs × NExc)
+	ExcSpikes   int64
+	InhSpikes   int64
+	Screens     int64 // examinations of one neuron's bound
+	Predictions int64 // exact crossing searches
+	Stale       int64 // popped predictions that had been invalidated
+}
+
+// Engine is the event-driven engine for one network under one regime. It is not safe for
+// concurrent use; build one engine per goroutine (each over its own network, or over one
+// shared network with plasticity off... not even then: the state is written).
+type Engine struct {
+	net *model.Network
+	r   model.Regime
+	ke  model.Kernel // excitatory
+	ki  model.Kernel // inhibitory
+
+	q *queue.Queue
+
+	// Excitatory state in the scaled basis (see the package doc).
+	a, c      []float64
+	tf        float64 // frame time
+	rebase    float64 // move the frame after this many ms
+	ver       []uint32
+	pending   []bool  // has a live crossing prediction
+	pend      []int32 // neurons with pending[j] (may hold stale entries)
+	pendSpare []int32
+	next      []int32 // input index at which j is next examined; -1 while refractory
+	bucket    [calendar][]int32
+	refr      []bool // refractory: a[j] is meaningless until its KindRefEnd event
+
+	// Inhibitory partners, advanced individually.
+	ti   []float64 // time of (UI, II)
+	verI []uint32
+
+	pres, posts model.ActiveSet
+	preHorizon  float64 // age after which an input's trace is below the cut
+	postHorizon float64
+
+	// Per-trial values.
+	tr        *model.Trial
+	total     float64 // Duration + Rest
+	gThetaEnd float64 // e^{-total/τθ}: θ(t) >= Θ·gThetaEnd within the trial
+	kin       int     // inputs [0, kin) have been delivered
+	counts    []int32
+
+	// Time factors of the current event time t, relative to the frame.
+	em, es float64 // e^{-(t-tf)/τm}, e^{-(t-tf)/τs}
+
+	// Record, if not nil, receives every spike (excitatory and inhibitory) in time order.
+	Record *[]model.Spike
+	Stats  Stats
+}
+
+// New builds an engine over net with regime r; the regime is validated first.
+func New(net *model.Network, r model.Regime) (*Engine, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	n := net.NExc
+	e := &Engine{
+		net: net, r: r,
+		ke:      model.NewKernel(r.Exc, r.TauS, r.TauTheta),
+		ki:      model.NewKernel(r.Inh, r.TauS, math.Inf(1)),
+		q:       queue.New(4 * n),
+		a:       make([]float64, n),
+		c:       make([]float64, n),
+		ver:     make([]uint32, n),
+		pending: make([]bool, n),
+		next:    make([]int32, n),
+		refr:    make([]bool, n),
+		ti:      make([]float64, n),
+		verI:    make([]uint32, n),
+	}
+	e.rebase = 18 * r.TauS // e^{18} ≈ 6.6e7: far from overflow, no loss of precision
+	e.preHorizon = model.CutHorizon(r.TauPre, r.TraceCut)
+	e.postHorizon = model.CutHorizon(max(r.TauPost1, r.TauPost2), r.TraceCut)
+	return e, nil
+}
+
+// Network returns the network the engine simulates.
+func (e *Engine) Network() *model.Network { return e.net }
+
+// Regime returns the engine's regime.
+func (e *Engine) Regime() model.Regime { return e.r }
+
+// Present simulates one trial and writes each excitatory neuron's spike count during the
+// presentation into counts (len NExc). With r.Plastic the weights change in place; with
+// r.AdaptTheta the thresholds do. Cost: O(inputs·NExc) multiply-adds plus O(log Q) per
+// spike or prediction.
+func (e *Engine) Present(tr *model.Trial, counts []int32) error {
+	net := e.net
+	if len(counts) != net.NExc {
+		return fmt.Errorf("event: counts has length %d, want %d", len(counts), net.NExc)
+	}
+	if err := tr.Check(net.NIn); err != nil {
+		return err
+	}
+	total := tr.Duration + tr.Rest
+	if !math.IsInf(e.r.TauTheta, 1) && total/e.r.TauTheta > 600 {
+		return fmt.Errorf("event: trial of %v ms is too long for TauTheta = %v ms (at most %v ms)",
+			total, e.r.TauTheta, 600*e.r.TauTheta)
+	}
+	clear(counts)
+	e.tr, e.total, e.counts, e.kin = tr, total, counts, 0
+	e.gThetaEnd = e.ke.ThetaAt(1, total)
+	e.q.Reset()
+	for k := range e.bucket {
+		e.bucket[k] = e.bucket[k][:0]
+	}
+	e.pend = e.pend[:0]
+	if e.r.Plastic {
+		e.pres.Rebuild(net.LastPre, 0, e.preHorizon)
+		e.posts.Rebuild(net.LastPost, 0, e.postHorizon)
+	}
+	colMax := net.ColMax() // recomputed here, before any screening relies on it
+
+	// Load the state into the scaled basis with the frame at 0.
+	e.tf, e.em, e.es = 0, 1, 1
+	kap := e.ke.Kappa
+	for j := range net.NExc {
+		e.ver[j]++
+		e.pending[j] = false
+		e.c[j] = net.I[j]
+		if net.RefEnd[j] > 0 {
+			e.refr[j], e.next[j] = true, -1
+			e.q.Push(queue.Item{T: net.RefEnd[j], Kind: KindRefEnd, Idx: int32(j), Ver: e.ver[j]})
+			continue
+		}
+		e.refr[j] = false
+		e.a[j] = net.U[j] + kap*net.I[j]
+		e.screen(j, 0, colMax)
+	}
+	for j := range net.NExc {
+		e.ti[j] = 0
+		e.verI[j]++
+		e.predictInh(j, 0)
+	}
+
+	ins := tr.Inputs
+	for {
+		// The next event: the queue's head or the next input, whichever sorts first.
+		it, ok := e.q.Peek()
+		var in queue.Item
+		if e.kin < len(ins) {
+			in = queue.Item{T: ins[e.kin].T, Kind: KindInput, Idx: ins[e.kin].Idx}
+		} else {
+			in = queue.Item{T: total, Kind: KindEnd}
+		}
+		if !ok || queue.Less(in, it) {
+			if in.Kind == KindEnd {
+				break
+			}
+			e.input(in.T, int(in.Idx), colMax)
+			continue
+		}
+		e.q.Pop()
+		switch it.Kind {
+		case KindCrossing:
+			if it.Ver != e.ver[it.Idx] {
+				e.Stats.Stale++
+				continue
+			}
+			e.fireExc(it.T, int(it.Idx), colMax)
+		case KindInhSpike:
+			if it.Ver != e.verI[it.Idx] {
+				e.Stats.Stale++
+				continue
+			}
+			e.fireInh(it.T, int(it.Idx), colMax)
+		case KindRefEnd:
+			if it.Ver != e.ver[it.Idx] {
+				e.Stats.Stale++
+				continue
+			}
+			e.refEnd(it.T, int(it.Idx), colMax)
+		}
+	}
+	e.finish(total)
+	e.Stats.Trials++
+	return nil
+}
+
+// setTime moves the frame if needed and sets the time factors for event time t.
+func (e *Engine) setTime(t float64) {
+	if t-e.tf > e.rebase {
+		fm := math.Exp(-(t - e.tf) / e.ke.TauM)
+		fs := math.Exp(-(t - e.tf) / e.ke.TauS)
+		for j := range e.a {
+			e.a[j] *= fm
+			e.c[j] *= fs
+		}
+		e.tf = t
+	}
+	e.em = math.Exp(-(t - e.tf) / e.ke.TauM)
+	e.es = math.Exp(-(t - e.tf) / e.ke.TauS)
+}
+
+// state returns u and I of excitatory neuron j at the current event time (not refractory).
+func (e *Engine) state(j int) (u, i float64) {
+	i = e.c[j] * e.es
+	return e.a[j]*e.em - e.ke.Kappa*i, i
+}
+
+// horizon is the time of the next input (or the end of the trial): the latest time up to
+// which an examination at the current time stays valid for a hot neuron.
+func (e *Engine) horizon() float64 {
+	if e.kin < len(e.tr.Inputs) {
+		return e.tr.Inputs[e.kin].T
+	}
+	return e.total
+}
+
+// screen examines excitatory neuron j at time t (not refractory; inputs [0, kin) applied)
+// and either schedules its next examination or, if it is hot, predicts its crossing.
+func (e *Engine) screen(j int, t float64, colMax []float64) {
+	e.Stats.Screens++
+	if e.pending[j] { // the state changed under a live prediction: drop it
+		e.pending[j] = false
+		e.ver[j]++
+	}
+	u, i := e.state(j)
+	k := &e.ke
+	bound := max(u, 0) + max(i, 0)*k.Peak
+	thr := k.D + e.net.Theta[j]*e.gThetaEnd
+	thr -= 1e-9 * (1 + math.Abs(thr)) // margin for the rounding of u in the scaled basis
+	q := int32(0)
+	if bound < thr {
+		// q further inputs, each adding at most step to u, cannot reach thr: q·step < thr-bound.
+		step := e.r.JIn * k.Peak * colMax[j]
+		if gap := (thr - bound) / step; step <= 0 || gap > calendar-2 {
+			q = calendar - 2
+		} else {
+			q = int32(math.Ceil(gap)) - 1
+		}
+	}
+	if q == 0 {
+		e.predictExc(j, t, u, i)
+	}
+	at := int32(e.kin) + q // examine again once input index `at` has been delivered
+	e.next[j] = at
+	e.bucket[at%calendar] = append(e.bucket[at%calendar], int32(j))
+}
+
+// predictExc looks for a crossing of hot neuron j in [t, horizon].
+func (e *Engine) predictExc(j int, t, u, i float64) {
+	h := e.horizon() - t
+	if h < 0 {
+		return
+	}
+	k := &e.ke
+	theta := k.ThetaAt(e.net.Theta[j], t) // θ in the trial frame is Θ·e^{-t/τθ}
+	if k.UpperBound(u, i, h) < k.D+theta*k.ThetaAt(1, h) {
+		return
+	}
+	e.Stats.Predictions++
+	s, ok := k.Crossing(u, i, theta, 0, h)
+	if !ok {
+		return
+	}
+	e.ver[j]++
+	// t+s can round one ulp past the horizon; the crossing belongs before the next input.
+	e.q.Push(queue.Item{T: min(t+s, e.horizon()), Kind: KindCrossing, Idx: int32(j), Ver: e.ver[j]})
+	if !e.pending[j] {
+		e.pending[j] = true
+		e.pend = append(e.pend, int32(j))
+	}
+}
+
+// input delivers input spike (t, i) to every excitatory neuron.
+func (e *Engine) input(t float64, i int, colMax []float64) {
+	net := e.net
+	e.setTime(t)
+	alpha := e.r.JIn * e.ke.Kappa / e.em
+	beta := e.r.JIn / e.es
+	row := net.W[i*net.NExc : (i+1)*net.NExc]
+	a, c := e.a[:len(row)], e.c[:len(row)]
+	for j, w := range row {
+		a[j] += w * alpha
+		c[j] += w * beta
+	}
+	e.Stats.Inputs++
+	e.Stats.SynEvents += int64(len(row))
+	if e.r.Plastic {
+		e.posts.Prune(net.LastPost, t, e.postHorizon)
+		e.r.Depress(net, i, t, e.posts.Members())
+		net.LastPre[i] = t
+		e.pres.Add(i)
+	}
+	k := int32(e.kin)
+	e.kin++
+	b := e.bucket[k%calendar]
+	e.bucket[k%calendar] = b[:0]
+	for _, j := range b {
+		if e.next[j] == k {
+			e.screen(int(j), t, colMax)
+		}
+	}
+}
+
+// fireExc handles a spike of excitatory neuron j at time t.
+func (e *Engine) fireExc(t float64, j int, colMax []float64) {
+	net := e.net
+	e.setTime(t)
+	e.pending[j] = false
+	e.Stats.ExcSpikes++
+	if t < e.tr.Duration {
+		e.counts[j]++
+	}
+	if e.Record != nil {
+		*e.Record = append(*e.Record, model.Spike{T: t, Idx: int32(j)})
+	}
+	if e.r.Plastic {
+		e.pres.Prune(net.LastPre, t, e.preHorizon)
+		e.r.Potentiate(net, j, t, e.pres.Members())
+		net.LastPost[j] = t
+		e.posts.Add(j)
+	}
+	if e.r.AdaptTheta {
+		net.Theta[j] += e.r.ThetaPlus / e.ke.ThetaAt(1, t)
+	}
+	// Reset: u is clamped until t+TRef; the current C keeps evolving in the basis.
+	e.refr[j], e.next[j] = true, -1
+	net.RefEnd[j] = t + e.ke.TRef
+	e.ver[j]++
+	e.q.Push(queue.Item{T: net.RefEnd[j], Kind: KindRefEnd, Idx: int32(j), Ver: e.ver[j]})
+
+	// Relay to the inhibitory partner.
+	u, i := e.ki.Advance(net.UI[j], net.II[j], e.ti[j], t, net.RefEndI[j])
+	net.UI[j], net.II[j], e.ti[j] = u, i+e.r.JEI, t
+	e.verI[j]++
+	e.predictInh(j, t)
+}
+
+// predictInh predicts the next spike of inhibitory neuron j, whose state is at time t,
+// up to the end of the trial.
+func (e *Engine) predictInh(j int, t float64) {
+	net := e.net
+	k := &e.ki
+	u, i, t0 := net.UI[j], net.II[j], t
+	if re := net.RefEndI[j]; re > t {
+		if re >= e.total {
+			return
+		}
+		u, i = k.Advance(u, i, t, re, re)
+		t0 = re
+	}
+	h := e.total - t0
+	if k.UpperBound(u, i, h) < k.D {
+		return
+	}
+	e.Stats.Predictions++
+	if s, ok := k.Crossing(u, i, 0, 0, h); ok {
+		e.q.Push(queue.Item{T: t0 + s, Kind: KindInhSpike, Idx: int32(j), Ver: e.verI[j]})
+	}
+}
+
+// fireInh handles a spike of inhibitory neuron j at time t: lateral inhibition of every
+// excitatory neuron but j.
+func (e *Engine) fireInh(t float64, j int, colMax []float64) {
+	net := e.net
+	e.Stats.InhSpikes++
+	if e.Record != nil {
+		*e.Record = append(*e.Record, model.Spike{T: t, Idx: int32(j), Inh: true})
+	}
+	_, i := e.ki.Advance(net.UI[j], net.II[j], e.ti[j], t, net.RefEndI[j])
+	net.UI[j], net.II[j], e.ti[j] = e.ki.UReset, i, t
+	net.RefEndI[j] = t + e.ki.TRef
+	e.verI[j]++
+	e.predictInh(j, t)
+
+	e.setTime(t)
+	alpha := -e.r.JIE * e.ke.Kappa / e.em
+	beta := -e.r.JIE / e.es
+	aj, cj := e.a[j], e.c[j]
+	for k := range e.a {
+		e.a[k] += alpha
+		e.c[k] += beta
+	}
+	e.a[j], e.c[j] = aj, cj
+	// Inhibition only lowers membranes, so screening bounds stay valid; predictions do not.
+	old := e.pend
+	e.pend, e.pendSpare = e.pendSpare[:0], old
+	for _, k := range old {
+		switch {
+		case !e.pending[k]:
+			// stale entry
+		case int(k) == j:
+			e.pend = append(e.pend, k) // j's own excitatory partner is not inhibited
+		default:
+			e.screen(int(k), t, colMax)
+		}
+	}
+}
+
+// refEnd releases excitatory neuron j from its refractory clamp at time t.
+func (e *Engine) refEnd(t float64, j int, colMax []float64) {
+	e.setTime(t)
+	e.refr[j] = false
+	i := e.c[j] * e.es
+	e.a[j] = (e.ke.UReset + e.ke.Kappa*i) / e.em
+	e.screen(j, t, colMax)
+}
+
+// finish writes the state at the end of the trial back to the network, re-expressed at
+// local time 0 of the next trial.
+func (e *Engine) finish(total float64) {
+	net := e.net
+	e.setTime(total)
+	for j := range net.NExc {
+		if e.refr[j] {
+			net.U[j], net.I[j] = e.ke.UReset, e.c[j]*e.es
+		} else {
+			net.U[j], net.I[j] = e.state(j)
+		}
+		net.UI[j], net.II[j] = e.ki.Advance(net.UI[j], net.II[j], e.ti[j], total, net.RefEndI[j])
+		net.Theta[j] = e.ke.ThetaAt(net.Theta[j], total)
+	}
+	net.ShiftTime(total)
+}

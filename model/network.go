@@ -1,0 +1,159 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// Network is the Diehl & Cook network as struct-of-arrays data: NIn inputs, NExc excitatory
+// neurons and NExc inhibitory partners. Input -> excitatory is all-to-all and plastic;
+// excitatory i -> inhibitory i is one-to-one; inhibitory i -> every excitatory neuron but i.
+//
+// Between trials the state is expressed at the start (local time 0) of the next trial:
+// engines shift every stored time by the trial's length when a trial ends, so times stay
+// small and exact over millions of trials.
+type Network struct {
+	NIn, NExc int
+
+	// W holds the input -> excitatory weights, input-major: W[i*NExc+j] is the weight from
+	// input i to excitatory neuron j, so one input spike reads one contiguous row.
+	// Code that writes W directly must call WeightsChanged afterwards.
+	W []float64
+
+	U, I   []float64 // excitatory u = v - VRest (mV) and synaptic current (mV)
+	RefEnd []float64 // excitatory refractory end (local ms); <= 0 when not refractory
+	Theta  []float64 // excitatory adaptive threshold θ (mV)
+
+	UI, II  []float64 // inhibitory u and current
+	RefEndI []float64 // inhibitory refractory end (local ms)
+
+	LastPre  []float64 // last spike of each input (local ms), -Inf if none yet
+	LastPost []float64 // last spike of each excitatory neuron (local ms), -Inf if none yet
+
+	colMax   []float64 // colMax[j] >= max_i W[i*NExc+j], valid when colMaxOK
+	colMaxOK bool
+}
+
+// NewNetwork builds a network in Diehl & Cook's initial state: weights (U[0,1)+0.01)·0.3
+// drawn from rng in row-major order, every membrane 40 mV below rest, θ = 0.
+func NewNetwork(nIn, nExc int, rng *rand.Rand) *Network {
+	if nIn <= 0 || nExc <= 0 {
+		panic("model: NewNetwork needs nIn > 0 and nExc > 0")
+	}
+	n := &Network{
+		NIn: nIn, NExc: nExc,
+		W:        make([]float64, nIn*nExc),
+		U:        make([]float64, nExc),
+		I:        make([]float64, nExc),
+		RefEnd:   make([]float64, nExc),
+		Theta:    make([]float64, nExc),
+		UI:       make([]float64, nExc),
+		II:       make([]float64, nExc),
+		RefEndI:  make([]float64, nExc),
+		LastPre:  make([]float64, nIn),
+		LastPost: make([]float64, nExc),
+		colMax:   make([]float64, nExc),
+	}
+	for k := range n.W {
+		n.W[k] = (rng.Float64() + 0.01) * 0.3
+	}
+	for j := range nExc {
+		n.U[j] = -40
+		n.UI[j] = -40
+		n.LastPost[j] = math.Inf(-1)
+	}
+	for i := range nIn {
+		n.LastPre[i] = math.Inf(-1)
+	}
+	n.WeightsChanged()
+	return n
+}
+
+// Clone returns a deep copy of n.
+func (n *Network) Clone() *Network {
+	c := *n
+	cp := func(s []float64) []float64 { return append([]float64(nil), s...) }
+	c.W, c.U, c.I, c.RefEnd, c.Theta = cp(n.W), cp(n.U), cp(n.I), cp(n.RefEnd), cp(n.Theta)
+	c.UI, c.II, c.RefEndI = cp(n.UI), cp(n.II), cp(n.RefEndI)
+	c.LastPre, c.LastPost, c.colMax = cp(n.LastPre), cp(n.LastPost), cp(n.colMax)
+	return &c
+}
+
+// WeightsChanged marks the column maxima stale after W was written directly.
+func (n *Network) WeightsChanged() { n.colMaxOK = false }
+
+// ColMax returns, for each excitatory neuron j, an upper bound of its input weights
+// (exactly the maximum after a recomputation). The event engine's spike screening relies
+// on it. Cost: O(NIn·NExc) when stale, O(1) otherwise.
+func (n *Network) ColMax() []float64 {
+	if !n.colMaxOK {
+		clear(n.colMax)
+		for i := range n.NIn {
+			row := n.W[i*n.NExc : (i+1)*n.NExc]
+			for j, w := range row {
+				if w > n.colMax[j] {
+					n.colMax[j] = w
+				}
+			}
+		}
+		n.colMaxOK = true
+	}
+	return n.colMax
+}
+
+// RaiseColMax records that weight w now enters neuron j (after potentiation).
+func (n *Network) RaiseColMax(j int, w float64) {
+	if n.colMaxOK && w > n.colMax[j] {
+		n.colMax[j] = w
+	}
+}
+
+// NormalizeColumns scales each excitatory neuron's input weights so that they sum to
+// target (Diehl & Cook: 78 before every training image). Columns that sum to 0 are left
+// alone. O(NIn·NExc), two passes over W in memory order.
+func (n *Network) NormalizeColumns(target float64, scratch []float64) {
+	sums := resize(scratch, n.NExc)
+	clear(sums)
+	for i := range n.NIn {
+		row := n.W[i*n.NExc : (i+1)*n.NExc]
+		for j, w := range row {
+			sums[j] += w
+		}
+	}
+	for j, s := range sums {
+		if s > 0 {
+			sums[j] = target / s
+		} else {
+			sums[j] = 1
+		}
+	}
+	clear(n.colMax)
+	for i := range n.NIn {
+		row := n.W[i*n.NExc : (i+1)*n.NExc]
+		for j := range row {
+			w := row[j] * sums[j]
+			row[j] = w
+			if w > n.colMax[j] {
+				n.colMax[j] = w
+			}
+		}
+	}
+	n.colMaxOK = true
+}
+
+// ShiftTime re-expresses every stored time after a trial of length d has ended, so that
+// the state is at local time 0 of the next trial.
+func (n *Network) ShiftTime(d float64) {
+	for _, s := range [][]float64{n.RefEnd, n.RefEndI, n.LastPre, n.LastPost} {
+		for k := range s {
+			s[k] -= d
+		}
+	}
+}
+
+func resize(s []float64, n int) []float64 {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]float64, n)
+}

@@ -1,0 +1,165 @@
+package model
+
+import (
+	"fmt"
+	"math"
+)
+
+// LIF holds the parameters of one population of leaky integrate-and-fire neurons.
+// All potentials are in mV, times in ms.
+type LIF struct {
+	TauM    float64 // membrane time constant (ms), > TauS
+	VRest   float64 // resting potential (mV)
+	VReset  float64 // potential after a spike, held for TRef (mV)
+	VThresh float64 // firing threshold before adaptation (mV), > VRest
+	TRef    float64 // refractory period (ms), >= 0: v is clamped at VReset and no spike is possible
+}
+
+// Regime is a complete parameter set for one phase of the simulation (awake, sleep, ...).
+// A regime is data, not a code path: both engines run any valid regime.
+type Regime struct {
+	Name string
+
+	Exc LIF // excitatory population
+	Inh LIF // inhibitory population (one partner per excitatory neuron)
+
+	TauS float64 // synaptic current time constant shared by all synapses (ms)
+
+	JIn float64 // current jump (mV) per unit weight of an input -> excitatory synapse
+	JEI float64 // current jump (mV) of an excitatory -> inhibitory (one-to-one) synapse
+	JIE float64 // current drop (mV, positive) of an inhibitory -> excitatory (all but partner) synapse
+
+	ThetaPlus float64 // adaptive-threshold increment per excitatory spike (mV)
+	TauTheta  float64 // adaptive-threshold decay time constant (ms); +Inf means no decay
+
+	TauPre   float64 // presynaptic trace time constant (ms)
+	TauPost1 float64 // postsynaptic trace for depression (ms)
+	TauPost2 float64 // postsynaptic trace for potentiation (ms)
+	NuPre    float64 // depression rate: w -= NuPre*post1 at a presynaptic spike
+	NuPost   float64 // potentiation rate: w += NuPost*pre*post2(before) at a postsynaptic spike
+	WMax     float64 // upper weight bound (lower bound is 0)
+	TraceCut float64 // a trace below TraceCut counts as exactly zero (bounds the work of STDP)
+
+	Plastic    bool    // STDP on input -> excitatory weights
+	AdaptTheta bool    // threshold rule (θ += ThetaPlus per spike)
+	ColumnSum  float64 // if > 0, each neuron's input weights are scaled to this sum before every training trial
+}
+
+// Awake returns the awake (training) regime: Diehl & Cook 2015 as coded, translated to a
+// current-based neuron with one synaptic time constant (see the README for each deviation).
+// The synaptic jumps are chosen so that one input spike of weight w peaks at 0.65·w mV, an
+// excitatory spike drives its inhibitory partner 30 mV (a reliable one-spike relay), and
+// one inhibitory spike hyperpolarizes the other excitatory neurons by 14 mV, the magnitudes
+// of the conductance-based original near rest.
+func Awake() Regime {
+	r := Regime{
+		Name: "awake",
+		Exc:  LIF{TauM: 100, VRest: -65, VReset: -65, VThresh: -52, TRef: 5},
+		Inh:  LIF{TauM: 10, VRest: -60, VReset: -45, VThresh: -40, TRef: 2},
+		TauS: 1,
+
+		ThetaPlus: 0.05,
+		TauTheta:  1e7,
+
+		TauPre:   20,
+		TauPost1: 20,
+		TauPost2: 40,
+		NuPre:    0.0001,
+		NuPost:   0.01,
+		WMax:     1,
+		TraceCut: 1e-6,
+
+		Plastic:    true,
+		AdaptTheta: true,
+		ColumnSum:  78,
+	}
+	r.JIn = 0.65 / PSPPeak(r.Exc.TauM, r.TauS)
+	r.JEI = 30 / PSPPeak(r.Inh.TauM, r.TauS)
+	r.JIE = 14 / PSPPeak(r.Exc.TauM, r.TauS)
+	return r
+}
+
+// Frozen returns r with plasticity, the threshold rule and normalization off: the regime
+// used for labelling and testing.
+func (r Regime) Frozen() Regime {
+	r.Plastic = false
+	r.AdaptTheta = false
+	r.ColumnSum = 0
+	return r
+}
+
+// ParamError reports one invalid parameter: its name, value and the rule it breaks.
+type ParamError struct {
+	Regime string
+	Field  string
+	Value  float64
+	Rule   string
+}
+
+func (e *ParamError) Error() string {
+	return fmt.Sprintf("model: regime %q: %s = %v: must be %s", e.Regime, e.Field, e.Value, e.Rule)
+}
+
+// Validate checks every parameter and returns the first violation as a *ParamError.
+func (r Regime) Validate() error {
+	bad := func(field string, v float64, rule string) error {
+		return &ParamError{Regime: r.Name, Field: field, Value: v, Rule: rule}
+	}
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	pos := []struct {
+		name string
+		v    float64
+	}{
+		{"TauS", r.TauS}, {"Exc.TauM", r.Exc.TauM}, {"Inh.TauM", r.Inh.TauM},
+		{"TauPre", r.TauPre}, {"TauPost1", r.TauPost1}, {"TauPost2", r.TauPost2}, {"WMax", r.WMax},
+	}
+	for _, p := range pos {
+		if !finite(p.v) || p.v <= 0 {
+			return bad(p.name, p.v, "finite and > 0")
+		}
+	}
+	nonneg := []struct {
+		name string
+		v    float64
+	}{
+		{"JIn", r.JIn}, {"JEI", r.JEI}, {"JIE", r.JIE}, {"ThetaPlus", r.ThetaPlus},
+		{"NuPre", r.NuPre}, {"NuPost", r.NuPost}, {"Exc.TRef", r.Exc.TRef}, {"Inh.TRef", r.Inh.TRef},
+		{"ColumnSum", r.ColumnSum},
+	}
+	for _, p := range nonneg {
+		if !finite(p.v) || p.v < 0 {
+			return bad(p.name, p.v, "finite and >= 0")
+		}
+	}
+	if math.IsNaN(r.TauTheta) || r.TauTheta <= 0 {
+		return bad("TauTheta", r.TauTheta, "> 0 (+Inf for no decay)")
+	}
+	if math.IsNaN(r.TraceCut) || r.TraceCut <= 0 || r.TraceCut >= 1 {
+		return bad("TraceCut", r.TraceCut, "in (0, 1)")
+	}
+	for _, p := range []struct {
+		name string
+		l    LIF
+	}{{"Exc", r.Exc}, {"Inh", r.Inh}} {
+		for _, v := range []struct {
+			name string
+			v    float64
+		}{{".VRest", p.l.VRest}, {".VReset", p.l.VReset}, {".VThresh", p.l.VThresh}} {
+			if !finite(v.v) {
+				return bad(p.name+v.name, v.v, "finite")
+			}
+		}
+		if p.l.VThresh <= p.l.VRest {
+			return bad(p.name+".VThresh", p.l.VThresh, fmt.Sprintf("> %s.VRest (%v)", p.name, p.l.VRest))
+		}
+		if p.l.VReset >= p.l.VThresh {
+			return bad(p.name+".VReset", p.l.VReset, fmt.Sprintf("< %s.VThresh (%v)", p.name, p.l.VThresh))
+		}
+		// The closed form needs distinct time constants; a ratio this close to 1 also
+		// makes κ = TauS/(TauM-TauS) ill-conditioned.
+		if p.l.TauM <= 1.01*r.TauS {
+			return bad(p.name+".TauM", p.l.TauM, fmt.Sprintf("> 1.01*TauS (%v)", r.TauS))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+package model
+
+import (
+	"math"
+	"slices"
+)
+
+// Trace is the value at time t of a Diehl & Cook trace that was set to 1 at tLast and
+// decays with time constant tau: e^{-(t-tLast)/tau}, or 0 if it has fallen below cut (and
+// for tLast = -Inf). Traces are never stepped: the last spike time is all the state.
+func Trace(t, tLast, tau, cut float64) float64 {
+	v := math.Exp(-(t - tLast) / tau)
+	if v < cut {
+		return 0
+	}
+	return v
+}
+
+// ActiveSet is a small set of indices whose traces may still be above the cut. It makes
+// STDP touch only synapses whose traces are not negligible. The zero value is empty.
+type ActiveSet struct {
+	idx []int32
+	in  []bool
+}
+
+// Reset empties the set for a population of n.
+func (a *ActiveSet) Reset(n int) {
+	a.idx = a.idx[:0]
+	if cap(a.in) >= n {
+		a.in = a.in[:n]
+		clear(a.in)
+	} else {
+		a.in = make([]bool, n)
+	}
+}
+
+// Add inserts k (no-op if present).
+func (a *ActiveSet) Add(k int) {
+	if !a.in[k] {
+		a.in[k] = true
+		a.idx = append(a.idx, int32(k))
+	}
+}
+
+// Prune drops every member whose last spike is more than horizon before t.
+func (a *ActiveSet) Prune(last []float64, t, horizon float64) {
+	a.idx = slices.DeleteFunc(a.idx, func(k int32) bool {
+		if t-last[k] > horizon {
+			a.in[k] = false
+			return true
+		}
+		return false
+	})
+}
+
+// Members returns the members in insertion order (valid until the next Add or Prune).
+func (a *ActiveSet) Members() []int32 { return a.idx }
+
+// Rebuild fills the set with every k whose last spike lies within horizon of t, in index
+// order (used at the start of a trial, from the network's stored spike times).
+func (a *ActiveSet) Rebuild(last []float64, t, horizon float64) {
+	a.Reset(len(last))
+	for k, tl := range last {
+		if t-tl <= horizon {
+			a.Add(k)
+		}
+	}
+}
+
+// CutHorizon is the age after which a trace with time constant tau is below cut.
+func CutHorizon(tau, cut float64) float64 { return tau * math.Log(1/cut) }
+
+// Depress applies the presynaptic half of the rule for a spike of input i at time t:
+// w_ij -= NuPre·post1_j(t) for the excitatory neurons j in posts, clipped at 0.
+func (r *Regime) Depress(n *Network, i int, t float64, posts []int32) {
+	row := n.W[i*n.NExc : (i+1)*n.NExc]
+	for _, j := range posts {
+		p := Trace(t, n.LastPost[j], r.TauPost1, r.TraceCut)
+		if p == 0 {
+			continue
+		}
+		row[j] = max(row[j]-r.NuPre*p, 0)
+	}
+}
+
+// Potentiate applies the postsynaptic half of the rule for a spike of excitatory neuron j
+// at time t, before n.LastPost[j] is updated: w_ij += NuPost·pre_i(t)·post2_j(t⁻) for the
+// inputs i in pres, clipped at WMax.
+func (r *Regime) Potentiate(n *Network, j int, t float64, pres []int32) {
+	post2 := Trace(t, n.LastPost[j], r.TauPost2, r.TraceCut)
+	if post2 == 0 {
+		return
+	}
+	g := r.NuPost * post2
+	for _, i := range pres {
+		p := Trace(t, n.LastPre[i], r.TauPre, r.TraceCut)
+		if p == 0 {
+			continue
+		}
+		k := int(i)*n.NExc + j
+		w := min(n.W[k]+g*p, r.WMax)
+		n.W[k] = w
+		n.RaiseColMax(j, w)
+	}
+}
