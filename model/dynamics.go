@@ -165,36 +165,38 @@ func (f *expSum) deriv() expSum {
 	return g
 }
 
-// roots appends to dst the zeros of f in [lo, hi], ascending; at most f.n-1 of them. A zero
-// where f touches 0 without changing sign is included when it is exactly 0 in floating point.
-func (f *expSum) roots(lo, hi float64, dst []float64) []float64 {
+// roots stores in out the zeros of f in [lo, hi], ascending, and returns how many; at most
+// f.n-1. A zero where f touches 0 without changing sign is included when it is exactly 0
+// in floating point. (A fixed array, not a slice, so that nothing escapes to the heap.)
+func (f *expSum) roots(lo, hi float64, out *[4]float64) int {
+	n := 0
 	switch {
 	case f.n <= 1:
-		return dst
+		return 0
 	case f.n == 2:
 		// a0 e^{-r0 s} + a1 e^{-r1 s} = 0  <=>  e^{-(r1-r0)s} = -a0/a1
 		q := -f.a[0] / f.a[1]
 		if q <= 0 {
-			return dst
+			return 0
 		}
-		s := -math.Log(q) / (f.r[1] - f.r[0])
-		if s >= lo && s <= hi {
-			// Polish: the closed form can be a few ulps off; keep it inside [lo, hi].
-			dst = append(dst, s)
+		if s := -math.Log(q) / (f.r[1] - f.r[0]); s >= lo && s <= hi {
+			out[0] = s
+			n = 1
 		}
-		return dst
+		return n
 	}
 	// Between consecutive critical points h(s) = e^{r0 s}f(s) is monotone, and f has the sign of h.
 	g := f.deriv()
-	var cbuf [4]float64
-	crit := g.roots(lo, hi, cbuf[:0])
+	var crit [4]float64
+	nc := g.roots(lo, hi, &crit)
 	x, fx := lo, f.eval(lo)
 	if fx == 0 {
-		dst = append(dst, lo)
+		out[n] = lo
+		n++
 	}
-	for c := 0; c <= len(crit); c++ {
+	for c := 0; c <= nc; c++ {
 		y := hi
-		if c < len(crit) {
+		if c < nc {
 			y = crit[c]
 		}
 		if y <= x {
@@ -202,14 +204,16 @@ func (f *expSum) roots(lo, hi float64, dst []float64) []float64 {
 		}
 		fy := f.eval(y)
 		if (fx < 0 && fy > 0) || (fx > 0 && fy < 0) {
-			dst = append(dst, f.bracket(x, y, fx, fy))
+			out[n] = f.bracket(x, y, fx, fy)
+			n++
 		}
-		if fy == 0 && (len(dst) == 0 || dst[len(dst)-1] != y) {
-			dst = append(dst, y)
+		if fy == 0 && (n == 0 || out[n-1] != y) && n < len(out) {
+			out[n] = y
+			n++
 		}
 		x, fx = y, fy
 	}
-	return dst
+	return n
 }
 
 // firstUp returns the first s in [lo, hi] with f(s) >= 0.
@@ -218,7 +222,7 @@ func (f *expSum) firstUp(lo, hi float64) (float64, bool) {
 		return lo, true
 	}
 	var buf [4]float64
-	for _, s := range f.roots(lo, hi, buf[:0]) {
+	for _, s := range buf[:f.roots(lo, hi, &buf)] {
 		if s > lo {
 			// f < 0 on [lo, s) because s is the first zero; s itself may evaluate a hair
 			// below 0 after rounding, which is why the zero, not the sign, is reported.

@@ -199,7 +199,8 @@ func TestExpSumRoots(t *testing.T) {
 		for _, r := range []float64{0, 0.01, 0.5, 2} {
 			f.add(rng.NormFloat64(), r)
 		}
-		roots := f.roots(0, 5, nil)
+		var buf [4]float64
+		roots := buf[:f.roots(0, 5, &buf)]
 		if len(roots) > f.n-1 {
 			t.Fatalf("case %d: %d roots for %d terms", c, len(roots), f.n)
 		}

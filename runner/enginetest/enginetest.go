@@ -67,8 +67,8 @@ func Trials(seed uint64, count int, dur, rest float64) []model.Trial {
 
 // Agreement pairs the spikes of a with those of b (same population and neuron, one to one,
 // in time order) when they lie within tol ms of each other, and returns the fraction of a's
-// spikes that found a partner (1 if a is empty and b is empty, 0 if only a is empty... see
-// code: an empty a gives 1 only when b is empty too).
+// spikes that found a partner. Two empty records agree fully; an empty a against a
+// non-empty b not at all.
 func Agreement(a, b []model.Spike, tol float64) float64 {
 	if len(a) == 0 {
 		if len(b) == 0 {

@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/floats"
+
 	"github.com/evsim/evsim/model"
 )
 
@@ -158,10 +160,7 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 		for next < len(ins) && ins[next].T < t+e.dt/2 {
 			i := int(ins[next].Idx)
 			next++
-			row := net.W[i*n : (i+1)*n]
-			for j, w := range row {
-				I[j] += jin * w
-			}
+			floats.AddScaled(I, jin, net.W[i*n:(i+1)*n]) // the same axpy kernel as the event engine
 			e.Stats.Inputs++
 			e.Stats.SynEvents += int64(n)
 			if e.r.Plastic {

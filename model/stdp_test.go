@@ -1,0 +1,154 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-12*(1+math.Abs(b)) }
+
+// TestSTDPHandComputed checks the Diehl & Cook rule on cases worked out by hand.
+func TestSTDPHandComputed(t *testing.T) {
+	r := Awake()
+	net := NewNetwork(2, 2, rand.New(rand.NewPCG(1, 1)))
+	copy(net.W, []float64{0.5, 0.5, 0.5, 0.999})
+	net.WeightsChanged()
+
+	// Post neuron 1 spiked at t = 10; input 0 spikes at t = 30: depression by
+	// NuPre·e^{-20/20} = 1e-4·0.367879441... on w[0][1] only (neuron 0 is not in the set).
+	net.LastPost[1] = 10
+	r.Depress(net, 0, 30, []int32{1})
+	if want := 0.5 - 1e-4*math.Exp(-1); !near(net.W[1], want) || net.W[0] != 0.5 {
+		t.Fatalf("after depression W = %v, want w01 = %v and w00 untouched", net.W, want)
+	}
+
+	// Neuron 1 spikes again at t = 50 (previous spike at 10: post2 = e^{-40/40}); input 0 last
+	// spiked at 30 (pre = e^{-20/20}), input 1 at 45 (pre = e^{-5/20}).
+	net.LastPre[0], net.LastPre[1] = 30, 45
+	w01, w11 := net.W[1], net.W[3]
+	r.Potentiate(net, 1, 50, []int32{0, 1})
+	post2 := math.Exp(-1)
+	if want := w01 + 0.01*math.Exp(-1)*post2; !near(net.W[1], want) {
+		t.Fatalf("w01 = %v, want %v", net.W[1], want)
+	}
+	if net.W[3] != 1 || w11+0.01*math.Exp(-0.25)*post2 < 1 {
+		t.Fatalf("w11 = %v, want clipped at WMax = 1", net.W[3])
+	}
+	if net.ColMax()[1] != 1 {
+		t.Fatalf("column max of neuron 1 = %v, want 1", net.ColMax()[1])
+	}
+
+	// A first spike (no earlier post spike) potentiates nothing: post2 = 0.
+	before := net.W[0]
+	r.Potentiate(net, 0, 50, []int32{0, 1})
+	if net.W[0] != before {
+		t.Fatalf("first spike changed w00: %v -> %v", before, net.W[0])
+	}
+
+	// Depression clips at 0.
+	net.W[2] = 1e-6
+	net.LastPost[0] = 49.9
+	r.Depress(net, 1, 50, []int32{0})
+	if net.W[2] != 0 {
+		t.Fatalf("w10 = %v, want clipped at 0", net.W[2])
+	}
+
+	// Traces below the cut count as zero: 20·ln(1e6) ≈ 276 ms.
+	if Trace(300, 0, 20, 1e-6) != 0 || Trace(270, 0, 20, 1e-6) == 0 {
+		t.Fatal("trace cut misplaced")
+	}
+}
+
+func TestNormalizeColumns(t *testing.T) {
+	net := NewNetwork(784, 30, rand.New(rand.NewPCG(2, 2)))
+	net.W[5] = 0 // a column can hold zeros
+	net.NormalizeColumns(78, nil)
+	for j := range 30 {
+		s, m := 0.0, 0.0
+		for i := range 784 {
+			s += net.W[i*30+j]
+			m = max(m, net.W[i*30+j])
+		}
+		if math.Abs(s-78) > 1e-9 {
+			t.Fatalf("column %d sums to %v, want 78", j, s)
+		}
+		if net.ColMax()[j] != m {
+			t.Fatalf("column %d max %v, ColMax %v", j, m, net.ColMax()[j])
+		}
+	}
+}
+
+func TestActiveSet(t *testing.T) {
+	var a ActiveSet
+	a.Reset(5)
+	last := []float64{0, 10, 20, 30, 40}
+	for _, k := range []int{3, 1, 3, 4} {
+		a.Add(k)
+	}
+	if got := a.Members(); len(got) != 3 {
+		t.Fatalf("members %v, want 3 distinct", got)
+	}
+	a.Prune(last, 45, 20) // keeps spikes within 20 ms of 45: 30, 40
+	if got := a.Members(); len(got) != 2 || got[0] != 3 || got[1] != 4 {
+		t.Fatalf("after prune %v, want [3 4]", got)
+	}
+	a.Add(1) // pruned members can come back
+	if len(a.Members()) != 3 {
+		t.Fatal("re-adding a pruned member failed")
+	}
+}
+
+// TestPoisson: counts per input match rate·duration (a z-test per input, seeded), the
+// output is sorted, and the same seed reproduces the train exactly.
+func TestPoisson(t *testing.T) {
+	rates := []float64{0, 5, 20, 63.75}
+	const dur = 200000.0 // ms
+	rng := rand.New(rand.NewPCG(9, 9))
+	ins, _ := Poisson(nil, nil, rates, dur, rng)
+	counts := make([]float64, len(rates))
+	for k, s := range ins {
+		counts[s.Idx]++
+		if k > 0 && !(ins[k-1].T < s.T || (ins[k-1].T == s.T && ins[k-1].Idx < s.Idx)) {
+			t.Fatalf("spike %d out of order", k)
+		}
+	}
+	for i, r := range rates {
+		mean := r * dur / 1000
+		if z := (counts[i] - mean) / math.Sqrt(max(mean, 1)); math.Abs(z) > 4 {
+			t.Errorf("input %d: %v spikes, expected %v (z = %.1f)", i, counts[i], mean, z)
+		}
+	}
+	again, _ := Poisson(nil, nil, rates, dur, rand.New(rand.NewPCG(9, 9)))
+	if len(again) != len(ins) || again[len(ins)/2] != ins[len(ins)/2] {
+		t.Fatal("same seed, different train")
+	}
+	tr := Trial{Inputs: ins, Duration: dur}
+	if err := tr.Check(len(rates)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	if err := Awake().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := []func(*Regime){
+		func(r *Regime) { r.TauS = 0 },
+		func(r *Regime) { r.TauS = math.NaN() },
+		func(r *Regime) { r.Exc.TauM = r.TauS },
+		func(r *Regime) { r.JIn = -1 },
+		func(r *Regime) { r.Exc.VThresh = r.Exc.VRest - 1 },
+		func(r *Regime) { r.Inh.VReset = r.Inh.VThresh },
+		func(r *Regime) { r.TraceCut = 0 },
+		func(r *Regime) { r.TauTheta = 0 },
+		func(r *Regime) { r.WMax = math.Inf(1) },
+	}
+	for k, f := range bad {
+		r := Awake()
+		f(&r)
+		if r.Validate() == nil {
+			t.Errorf("bad regime %d accepted", k)
+		}
+	}
+}
