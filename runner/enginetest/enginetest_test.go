@@ -15,8 +15,8 @@ func TestAgreement(t *testing.T) {
 	}{
 		{a, 0, 1},
 		{[]model.Spike{{T: 1.05, Idx: 0}, {T: 2.2, Idx: 0}, {T: 5, Idx: 1}}, 0.1, 0.5}, // 2.2 too far; inhibitory spike missing
-		{[]model.Spike{{T: 1.05, Idx: 0}}, 0.1, 0.25},                                 // one partner serves one spike only
-		{[]model.Spike{{T: 5, Idx: 2}}, 1, 0},                                         // wrong neuron
+		{[]model.Spike{{T: 1.05, Idx: 0}}, 0.1, 0.25},                                  // one partner serves one spike only
+		{[]model.Spike{{T: 5, Idx: 2}}, 1, 0},                                          // wrong neuron
 		{nil, 1, 0},
 	}
 	for _, c := range cases {
