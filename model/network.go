@@ -157,3 +157,10 @@ func resize(s []float64, n int) []float64 {
 	}
 	return make([]float64, n)
 }
+
+// Restore re-derives the unexported caches of a network whose exported fields were filled
+// directly (for example from a snapshot).
+func (n *Network) Restore() {
+	n.colMax = make([]float64, n.NExc)
+	n.WeightsChanged()
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// progress draws "label  done/total [====>    ] 612 img/s  ETA 1m32s" on stderr: redrawn in
+// place on a terminal, a line every 10 s otherwise. Safe for concurrent Update calls.
+type progress struct {
+	mu       sync.Mutex
+	w        io.Writer
+	label    string
+	total    int
+	start    time.Time
+	last     time.Time
+	tty      bool
+	quiet    bool
+	finished bool
+}
+
+func newProgress(label string, total int, quiet bool) *progress {
+	tty := false
+	if fi, err := os.Stderr.Stat(); err == nil {
+		tty = fi.Mode()&os.ModeCharDevice != 0
+	}
+	now := time.Now()
+	return &progress{w: os.Stderr, label: label, total: total, start: now, last: now, tty: tty, quiet: quiet}
+}
+
+func (p *progress) Update(done int) {
+	if p.quiet {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	every := 10 * time.Second
+	if p.tty {
+		every = 200 * time.Millisecond
+	}
+	if done < p.total && now.Sub(p.last) < every {
+		return
+	}
+	p.last = now
+	p.draw(done, now)
+}
+
+func (p *progress) draw(done int, now time.Time) {
+	el := now.Sub(p.start).Seconds()
+	rate := float64(done) / max(el, 1e-9)
+	eta := "?"
+	if rate > 0 {
+		eta = (time.Duration(float64(p.total-done)/rate) * time.Second).Round(time.Second).String()
+	}
+	const width = 30
+	fill := width * done / max(p.total, 1)
+	bar := strings.Repeat("=", fill) + strings.Repeat(" ", width-fill)
+	line := fmt.Sprintf("%-6s %d/%d [%s] %.0f img/s  ETA %s", p.label, done, p.total, bar, rate, eta)
+	if p.tty {
+		fmt.Fprintf(p.w, "\r%s\x1b[K", line)
+		if done >= p.total {
+			fmt.Fprintln(p.w)
+		}
+	} else {
+		fmt.Fprintln(p.w, line)
+	}
+}

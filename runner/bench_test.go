@@ -1,0 +1,55 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/evsim/evsim/model"
+)
+
+// BenchmarkTrain: training with plasticity (normalization, STDP, threshold rule, intensity
+// retries) on MNIST images, one core, both engines side by side.
+func BenchmarkTrain(b *testing.B) {
+	set := trainSet(b, 2000)
+	for _, n := range []int{100, 400} {
+		for _, spec := range []EngineSpec{{Kind: "event"}, {Kind: "stepped", Dt: 0.5}} {
+			b.Run(fmt.Sprintf("engine=%s/n=%d", spec.Kind, n), func(b *testing.B) {
+				net := NewNetwork(784, n, 1)
+				// Warm up past the first images, where an untrained network fires most.
+				if _, err := Train(context.Background(), net, TrainConfig{Set: set, Count: 200, Seed: 1, Engine: spec, Regime: model.Awake()}); err != nil {
+					b.Fatal(err)
+				}
+				pos := 200
+				b.ResetTimer()
+				for b.Loop() {
+					if _, err := Train(context.Background(), net, TrainConfig{Set: set, Start: pos, Count: 1, Seed: 1, Engine: spec, Regime: model.Awake()}); err != nil {
+						b.Fatal(err)
+					}
+					pos++
+				}
+				b.ReportMetric(float64(pos-200)/b.Elapsed().Seconds(), "images/s")
+			})
+		}
+	}
+}
+
+// BenchmarkTest: frozen responses (testing) at 400 neurons on 1 and 2 workers.
+func BenchmarkTest(b *testing.B) {
+	set := trainSet(b, 2000)
+	net := NewNetwork(784, 400, 1)
+	if _, err := Train(context.Background(), net, TrainConfig{Set: set, Count: 300, Seed: 1, Engine: EngineSpec{Kind: "event"}, Regime: model.Awake()}); err != nil {
+		b.Fatal(err)
+	}
+	const batch = 200
+	for _, w := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Responses(context.Background(), net, RespondConfig{Set: set, Count: batch, Seed: 1, Stream: StreamTest, Engine: EngineSpec{Kind: "event"}, Regime: model.Awake().Frozen(), Workers: w}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
+		})
+	}
+}

@@ -1,0 +1,110 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/evsim/evsim/model"
+	"github.com/evsim/evsim/runner/mnist"
+)
+
+// RespondConfig says which images to present to a frozen network.
+type RespondConfig struct {
+	Set     *mnist.Set
+	Count   int // the first Count images of Set
+	Seed    uint64
+	Stream  uint64 // streamLabel or streamTest: labelling and testing draw different spikes
+	Engine  EngineSpec
+	Regime  model.Regime // frozen (plasticity, threshold rule, normalization off)
+	Workers int          // 0: GOMAXPROCS
+	// Progress, if not nil, is called (from any worker) with the number of images done.
+	Progress func(done int)
+}
+
+// Responses presents images to copies of net with plasticity and thresholds frozen and
+// returns each image's spike counts (of the accepted presentation: Diehl & Cook's intensity
+// rule applies here too). Every image starts from the resting state, so the images are
+// independent: they are spread over Workers goroutines, each with its own copy of net,
+// and the result does not depend on the number of workers. net is not modified.
+func Responses(ctx context.Context, net *model.Network, cfg RespondConfig) ([][]int32, error) {
+	if cfg.Regime.Plastic || cfg.Regime.AdaptTheta || cfg.Regime.ColumnSum > 0 {
+		return nil, fmt.Errorf("runner: responses need a frozen regime (got %q with plasticity, thresholds or normalization on)", cfg.Regime.Name)
+	}
+	if cfg.Count > cfg.Set.Len() {
+		return nil, fmt.Errorf("runner: %d images requested, the set holds %d", cfg.Count, cfg.Set.Len())
+	}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = max(1, min(workers, cfg.Count))
+	out := make([][]int32, cfg.Count)
+	flat := make([]int32, cfg.Count*net.NExc)
+	for k := range out {
+		out[k] = flat[k*net.NExc : (k+1)*net.NExc : (k+1)*net.NExc]
+	}
+	var next, done atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := net.Clone()
+			eng, err := cfg.Engine.New(mine, cfg.Regime)
+			if err != nil {
+				errs[w] = err
+				return
+			}
+			var in inputs
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= cfg.Count || ctx.Err() != nil {
+					return
+				}
+				intensity := StartIntensity
+				for attempt := 0; ; attempt++ {
+					toRest(mine)
+					tr := in.Trial(cfg.Set.Image(k), intensity, imageRNG(cfg.Seed, cfg.Stream, k, attempt))
+					if err := eng.Present(tr, out[k]); err != nil {
+						errs[w] = fmt.Errorf("runner: image %d: %w", k, err)
+						return
+					}
+					if sum(out[k]) >= MinSpikes {
+						break
+					}
+					if intensity += 1; intensity > MaxIntensity {
+						break
+					}
+				}
+				if d := done.Add(1); cfg.Progress != nil {
+					cfg.Progress(int(d))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// toRest puts every membrane and current at rest and clears refractoriness and traces;
+// weights and thresholds are untouched.
+func toRest(n *model.Network) {
+	clear(n.U)
+	clear(n.I)
+	clear(n.UI)
+	clear(n.II)
+	clear(n.RefEnd)
+	clear(n.RefEndI)
+}

@@ -1,0 +1,157 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/evsim/evsim/model"
+	"github.com/evsim/evsim/runner/mnist"
+)
+
+func trainSet(t testing.TB, n int) *mnist.Set {
+	t.Helper()
+	dir, err := mnist.DefaultDir()
+	if err != nil {
+		t.Fatalf("MNIST data not found (it ships with the GoMNIST module): %v", err)
+	}
+	s, err := mnist.Load(dir, "train", n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func trainTiny(t testing.TB, set *mnist.Set, seed uint64, spec EngineSpec) []byte {
+	t.Helper()
+	net := NewNetwork(mnist.Pixels, 12, seed)
+	if _, err := Train(context.Background(), net, TrainConfig{Set: set, Count: set.Len(), Seed: seed, Engine: spec, Regime: model.Awake()}); err != nil {
+		t.Fatal(err)
+	}
+	s := Snapshot{Meta: Meta{NIn: mnist.Pixels, NExc: 12, Seed: seed, ImagesSeen: set.Len(), Regime: model.Awake(), Engine: spec}, Net: net}
+	var b bytes.Buffer
+	if err := s.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestTrainDeterministic: same seed and flags give a byte-identical snapshot; another seed
+// gives another one. On both engines.
+func TestTrainDeterministic(t *testing.T) {
+	set := trainSet(t, 15)
+	for _, spec := range []EngineSpec{{Kind: "event"}, {Kind: "stepped", Dt: 0.5}} {
+		a := trainTiny(t, set, 7, spec)
+		b := trainTiny(t, set, 7, spec)
+		c := trainTiny(t, set, 8, spec)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%v: same seed, different snapshots", spec)
+		}
+		if bytes.Equal(a, c) {
+			t.Errorf("%v: different seeds, same snapshot", spec)
+		}
+	}
+}
+
+// TestIntensityRetry: an image that cannot drive the network is shown again at intensity
+// 3, 4, ... up to MaxIntensity and then given up on; a normal image is accepted at once.
+func TestIntensityRetry(t *testing.T) {
+	real := trainSet(t, 1)
+	set := &mnist.Set{Pixels: make([]uint8, 2*mnist.Pixels), Labels: []uint8{0, real.Labels[0]}}
+	copy(set.Pixels[mnist.Pixels:], real.Pixels) // image 0 is black, image 1 a digit
+	net := NewNetwork(mnist.Pixels, 20, 1)
+	st, err := Train(context.Background(), net, TrainConfig{Set: set, Count: 2, Seed: 1, Engine: EngineSpec{Kind: "event"}, Regime: model.Awake()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	black := int(MaxIntensity-StartIntensity) + 1
+	if st.GaveUp != 1 || st.Presentations != black+1 || st.Images != 2 || st.Spikes < MinSpikes {
+		t.Fatalf("stats %+v: want the black image shown %d times and given up, the digit once", st, black)
+	}
+}
+
+// TestResponsesIndependentOfWorkers: frozen responses do not depend on how many workers
+// share the images, and they leave the network untouched.
+func TestResponsesIndependentOfWorkers(t *testing.T) {
+	set := trainSet(t, 24)
+	net := NewNetwork(mnist.Pixels, 16, 3)
+	before := net.Clone()
+	cfg := RespondConfig{Set: set, Count: set.Len(), Seed: 3, Stream: StreamTest, Engine: EngineSpec{Kind: "event"}, Regime: model.Awake().Frozen()}
+	cfg.Workers = 1
+	a, err := Responses(context.Background(), net, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Workers = 3
+	b, err := Responses(context.Background(), net, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for k := range a {
+		if !slices.Equal(a[k], b[k]) {
+			t.Fatalf("image %d: counts differ between 1 and 3 workers", k)
+		}
+		for _, v := range a[k] {
+			total += int(v)
+		}
+	}
+	if total == 0 {
+		t.Fatal("no spikes at all")
+	}
+	if !slices.Equal(net.W, before.W) || !slices.Equal(net.U, before.U) {
+		t.Fatal("Responses modified the network")
+	}
+	if _, err := Responses(context.Background(), net, RespondConfig{Set: set, Count: 1, Regime: model.Awake(), Engine: EngineSpec{Kind: "event"}}); err == nil {
+		t.Fatal("a plastic regime was accepted for responses")
+	}
+}
+
+func TestSnapshotRoundTripAndDamage(t *testing.T) {
+	net := NewNetwork(mnist.Pixels, 5, 9)
+	net.Theta[2] = 1.5
+	s := Snapshot{Meta: Meta{NIn: mnist.Pixels, NExc: 5, Seed: 9, ImagesSeen: 3, Regime: model.Awake(), Engine: EngineSpec{Kind: "event"}, Labels: []int{0, 1, -1, 3, 4}, LabelImages: 10}, Net: net}
+	path := filepath.Join(t.TempDir(), "n.snap")
+	if err := s.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadSnapshot(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Net.W, net.W) || !slices.Equal(got.Net.Theta, net.Theta) || !slices.Equal(got.Meta.Labels, s.Meta.Labels) || got.Meta.ImagesSeen != 3 {
+		t.Fatal("round trip lost data")
+	}
+	data, _ := os.ReadFile(path)
+	damaged := map[string][]byte{
+		"truncated":   data[:len(data)/2],
+		"empty":       {},
+		"foreign":     []byte("PK\x03\x04 this is a zip file, not a snapshot........"),
+		"bit flipped": flip(data, len(data)/3),
+		"version":     withVersion(data, 99),
+	}
+	for name, d := range damaged {
+		if _, err := DecodeSnapshot(d); !errors.Is(err, ErrSnapshot) {
+			t.Errorf("%s: error %v, want ErrSnapshot", name, err)
+		}
+	}
+	if _, err := LoadSnapshot(filepath.Join(t.TempDir(), "missing.snap")); err == nil {
+		t.Error("missing file accepted")
+	}
+}
+
+func flip(d []byte, at int) []byte {
+	c := slices.Clone(d)
+	c[at] ^= 0x10
+	return c
+}
+
+func withVersion(d []byte, v byte) []byte {
+	c := slices.Clone(d)
+	c[8] = v
+	return c
+}

@@ -1,0 +1,87 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/evsim/evsim/model"
+	"github.com/evsim/evsim/runner/mnist"
+)
+
+// TrainConfig says what to train on and how.
+type TrainConfig struct {
+	Set    *mnist.Set
+	Start  int // position of the first image in the training sequence (images seen so far)
+	Count  int // images to train on
+	Seed   uint64
+	Engine EngineSpec
+	Regime model.Regime // usually model.Awake()
+	// Progress, if not nil, is called after each image with the number done so far.
+	Progress func(done int)
+}
+
+// TrainStats summarizes a training run.
+type TrainStats struct {
+	Images        int   `json:"images"`
+	Presentations int   `json:"presentations"` // including repeats at higher intensity
+	GaveUp        int   `json:"gave_up"`       // images still below MinSpikes at MaxIntensity
+	Spikes        int64 `json:"spikes"`        // excitatory spikes in the accepted presentations
+}
+
+// Train presents cfg.Count training images to net with plasticity, following Diehl &
+// Cook: normalize the input weights, present for 350 ms then rest 150 ms, and if fewer
+// than MinSpikes excitatory spikes came, raise the intensity by 1 and show the image again.
+// Image k of the sequence is cfg.Set.Image(k mod Len). It stops early, with ctx's error,
+// when ctx is cancelled; the images completed are in the stats.
+func Train(ctx context.Context, net *model.Network, cfg TrainConfig) (TrainStats, error) {
+	var st TrainStats
+	if cfg.Set == nil || cfg.Set.Len() == 0 {
+		return st, fmt.Errorf("runner: no training images")
+	}
+	eng, err := cfg.Engine.New(net, cfg.Regime)
+	if err != nil {
+		return st, err
+	}
+	var in inputs
+	var scratch []float64
+	counts := make([]int32, net.NExc)
+	for k := range cfg.Count {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		pos := cfg.Start + k
+		img := cfg.Set.Image(pos % cfg.Set.Len())
+		intensity := StartIntensity
+		for attempt := 0; ; attempt++ {
+			if cfg.Regime.ColumnSum > 0 {
+				net.NormalizeColumns(cfg.Regime.ColumnSum, scratch)
+			}
+			tr := in.Trial(img, intensity, imageRNG(cfg.Seed, streamTrain, pos, attempt))
+			if err := eng.Present(tr, counts); err != nil {
+				return st, fmt.Errorf("runner: training image %d: %w", pos, err)
+			}
+			st.Presentations++
+			if n := sum(counts); n >= MinSpikes {
+				st.Spikes += n
+				break
+			}
+			if intensity += 1; intensity > MaxIntensity {
+				st.GaveUp++
+				break
+			}
+		}
+		st.Images++
+		if cfg.Progress != nil {
+			cfg.Progress(st.Images)
+		}
+	}
+	return st, nil
+}
+
+func sum(c []int32) int64 {
+	var s int64
+	for _, v := range c {
+		s += int64(v)
+	}
+	return s
+}
