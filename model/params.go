@@ -39,6 +39,7 @@ type Regime struct {
 	NuPost   float64 // potentiation rate: w += NuPost*pre*post2(before) at a postsynaptic spike
 	WMax     float64 // upper weight bound (lower bound is 0)
 	TraceCut float64 // a trace below TraceCut counts as exactly zero (bounds the work of STDP)
+	PairSTDP bool    // potentiation without the post2 factor (BindsNET's PostPre) instead of Diehl & Cook's
 
 	Plastic    bool    // STDP on input -> excitatory weights
 	AdaptTheta bool    // threshold rule (θ += ThetaPlus per spike)

@@ -87,7 +87,10 @@ func (r *Regime) Depress(n *Network, i int, t float64, posts []int32) {
 // at time t, before n.LastPost[j] is updated: w_ij += NuPost·pre_i(t)·post2_j(t⁻) for the
 // inputs i in pres, clipped at WMax.
 func (r *Regime) Potentiate(n *Network, j int, t float64, pres []int32) {
-	post2 := Trace(t, n.LastPost[j], r.TauPost2, r.TraceCut)
+	post2 := 1.0
+	if !r.PairSTDP {
+		post2 = Trace(t, n.LastPost[j], r.TauPost2, r.TraceCut)
+	}
 	if post2 == 0 {
 		return
 	}
