@@ -12,7 +12,7 @@ type LIF struct {
 	VRest   float64 // resting potential (mV)
 	VReset  float64 // potential after a spike, held for TRef (mV)
 	VThresh float64 // firing threshold before adaptation (mV), > VRest
-	TRef    float64 // refractory period (ms), >= 0: v is clamped at VReset and no spike is possible
+	TRef    float64 // refractory period (ms), >= 0.01: v is clamped at VReset and no spike is possible
 }
 
 // Regime is a complete parameter set for one phase of the simulation (awake, sleep, ...).
@@ -124,12 +124,21 @@ func (r Regime) Validate() error {
 		v    float64
 	}{
 		{"JIn", r.JIn}, {"JEI", r.JEI}, {"JIE", r.JIE}, {"ThetaPlus", r.ThetaPlus},
-		{"NuPre", r.NuPre}, {"NuPost", r.NuPost}, {"Exc.TRef", r.Exc.TRef}, {"Inh.TRef", r.Inh.TRef},
-		{"ColumnSum", r.ColumnSum},
+		{"NuPre", r.NuPre}, {"NuPost", r.NuPost}, {"ColumnSum", r.ColumnSum},
 	}
 	for _, p := range nonneg {
 		if !finite(p.v) || p.v < 0 {
 			return bad(p.name, p.v, "finite and >= 0")
+		}
+	}
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"Exc.TRef", r.Exc.TRef}, {"Inh.TRef", r.Inh.TRef}} {
+		// A refractory period bounds every neuron's rate; without one a neuron held above
+		// threshold would fire infinitely often at one instant.
+		if !finite(p.v) || p.v < 0.01 {
+			return bad(p.name, p.v, "finite and >= 0.01 ms")
 		}
 	}
 	if math.IsNaN(r.TauTheta) || r.TauTheta <= 0 {
@@ -163,4 +172,31 @@ func (r Regime) Validate() error {
 		}
 	}
 	return nil
+}
+
+// SleepChanges is how the sleep regime differs from the awake one (Tadros, Krishnan &
+// Bazhenov 2019: stronger leak and excitatory (AMPA) currents, optionally weaker
+// inhibition, the same STDP and threshold rules).
+type SleepChanges struct {
+	LeakScale float64 // membrane leak ×LeakScale: the excitatory τm is divided by it (> 0)
+	ExcGain   float64 // input -> excitatory current ×ExcGain (>= 0)
+	InhScale  float64 // lateral inhibition ×InhScale (>= 0)
+	STDP      bool    // plasticity on
+	Threshold bool    // threshold rule on
+	Normalize bool    // keep the awake column normalization (off by default in sleep)
+}
+
+// Sleep returns the sleep regime built from awake by the changes c, and nothing else.
+func Sleep(awake Regime, c SleepChanges) Regime {
+	s := awake
+	s.Name = "sleep"
+	s.Exc.TauM = awake.Exc.TauM / c.LeakScale
+	s.JIn = awake.JIn * c.ExcGain
+	s.JIE = awake.JIE * c.InhScale
+	s.Plastic = c.STDP
+	s.AdaptTheta = c.Threshold
+	if !c.Normalize {
+		s.ColumnSum = 0
+	}
+	return s
 }

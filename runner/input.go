@@ -21,6 +21,7 @@ const (
 	streamTrain = 2 // training inputs
 	StreamLabel = 3 // labelling responses
 	StreamTest  = 4 // test responses
+	streamSleep = 5 // sleep input
 )
 
 // imageRNG is the generator of one presentation: a function of the seed, the role, the

@@ -40,6 +40,8 @@ type Meta struct {
 	// nil before labelling.
 	Labels      []int `json:"labels,omitempty"`
 	LabelImages int   `json:"label_images,omitempty"`
+	// Pending, in a checkpoint only, records the interrupted invocation (owned by the command).
+	Pending json.RawMessage `json:"pending,omitempty"`
 }
 
 // Snapshot is a network with its meta data.

@@ -26,6 +26,9 @@ type TrainStats struct {
 	Presentations int   `json:"presentations"` // including repeats at higher intensity
 	GaveUp        int   `json:"gave_up"`       // images still below MinSpikes at MaxIntensity
 	Spikes        int64 `json:"spikes"`        // excitatory spikes in the accepted presentations
+	// InputSpikes counts the input spikes of every presentation: the simulation's work.
+	InputSpikes  int64   `json:"input_spikes"`
+	MaxIntensity float64 `json:"max_intensity"` // the highest intensity an image needed
 }
 
 // Train presents cfg.Count training images to net with plasticity, following Diehl &
@@ -61,6 +64,8 @@ func Train(ctx context.Context, net *model.Network, cfg TrainConfig) (TrainStats
 				return st, fmt.Errorf("runner: training image %d: %w", pos, err)
 			}
 			st.Presentations++
+			st.InputSpikes += int64(len(tr.Inputs))
+			st.MaxIntensity = max(st.MaxIntensity, intensity)
 			if n := sum(counts); n >= MinSpikes {
 				st.Spikes += n
 				break

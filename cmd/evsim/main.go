@@ -1,11 +1,9 @@
-// Command evsim trains, tests (and, later, sleeps) the Diehl & Cook 2015 spiking network
-// on MNIST with the event-driven engine or the time-stepped reference.
+// Command evsim trains, tests and sleeps the Diehl & Cook 2015 spiking network on MNIST
+// with the event-driven engine or the time-stepped reference. `evsim -h` lists the phases
+// with an example each. Results are JSON on stdout; progress goes to stderr.
 //
-//	evsim                                  the default experiment: train, label, test (~1 min)
-//	evsim -phase train -n 400 -train 60000 -out net.snap
-//	evsim -phase test -in net.snap -test 10000
-//
-// Results are printed as JSON on stdout; progress goes to stderr.
+// Exit status: 0 done, 1 error, 2 bad flag or parameter, 130 interrupted (a checkpoint
+// was written; continue with -resume).
 package main
 
 import (
@@ -15,14 +13,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime"
 	"syscall"
 	"time"
 
 	"github.com/pkg/profile"
+	"gonum.org/v1/gonum/mat"
+
+	"codeberg.org/sbinet/npyio/npz"
 
 	"github.com/evsim/evsim/analysis"
 	"github.com/evsim/evsim/model"
@@ -30,132 +31,36 @@ import (
 	"github.com/evsim/evsim/runner/mnist"
 )
 
-// usageError is a bad flag or parameter: one line, exit status 2.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
-
-type options struct {
-	phase    string
-	n        int
-	train    int
-	label    int
-	test     int
-	seed     uint64
-	engine   string
-	dt       float64
-	in, out  string
-	data     string
-	workers  int
-	jsonPath string
-	profile  string
-	quiet    bool
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
 }
 
-func main() {
-	err := run(os.Args[1:], os.Stdout, os.Stderr)
+// interrupted reports a run stopped by a signal after writing its checkpoint.
+type interrupted struct{ msg string }
+
+func (e *interrupted) Error() string { return e.msg }
+
+func exitCode(err error, stderr io.Writer) int {
 	var ue *usageError
+	var ie *interrupted
 	switch {
 	case err == nil:
-	case errors.As(err, &ue):
-		fmt.Fprintln(os.Stderr, "evsim:", err)
-		os.Exit(2)
+		return 0
 	case errors.Is(err, flag.ErrHelp):
-		os.Exit(0)
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "evsim:", err)
+		return 2
+	case errors.As(err, &ie):
+		fmt.Fprintln(stderr, "evsim:", err)
+		return 130
 	default:
-		fmt.Fprintln(os.Stderr, "evsim:", err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, "evsim:", err)
+		return 1
 	}
-}
-
-func parse(args []string, stderr io.Writer) (*options, error) {
-	o := &options{}
-	fs := flag.NewFlagSet("evsim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.phase, "phase", "run", "run (train, label, test) | train (train, label) | test")
-	fs.IntVar(&o.n, "n", 100, "excitatory neurons (new networks)")
-	fs.IntVar(&o.train, "train", 1000, "training images to present (continuing the sequence of -in)")
-	fs.IntVar(&o.label, "label", -1, "training images used to assign labels (-1: as many as -train, at least 1000; 0 with -phase test: keep the snapshot's labels)")
-	fs.IntVar(&o.test, "test", 10000, "test images to classify")
-	fs.Uint64Var(&o.seed, "seed", 1, "random seed of a new network and of every input train")
-	fs.StringVar(&o.engine, "engine", "event", "event | stepped")
-	fs.Float64Var(&o.dt, "dt", 0.5, "time step of the stepped engine (ms)")
-	fs.StringVar(&o.in, "in", "", "snapshot to start from")
-	fs.StringVar(&o.out, "out", "", "snapshot to write (atomically)")
-	fs.StringVar(&o.data, "data", "", "folder with the MNIST IDX files (default: the GoMNIST module in the Go module cache)")
-	fs.IntVar(&o.workers, "workers", 0, "goroutines for labelling and testing (0: all cores)")
-	fs.StringVar(&o.jsonPath, "json", "", "also write the JSON results to this file")
-	fs.StringVar(&o.profile, "profile", "", "cpu | mem: write a pprof profile (pkg/profile) into the current folder")
-	fs.BoolVar(&o.quiet, "quiet", false, "no progress bars")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, `evsim: event-driven simulation of the Diehl & Cook 2015 network on MNIST.
-
-Phases, each with an example:
-  run     train, label and test a new network (the default experiment)
-            evsim -n 100 -train 1000 -test 10000
-  train   train (a new network, or continue -in), label, write -out
-            evsim -phase train -n 400 -train 60000 -out net400.snap
-  test    classify test images with a trained snapshot
-            evsim -phase test -in net400.snap -test 10000
-
-Flags:
-`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usagef("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return nil, usagef("unexpected argument %q: flags only (see evsim -h)", fs.Arg(0))
-	}
-	switch o.phase {
-	case "run", "train", "test":
-	default:
-		return nil, usagef("-phase %q: must be run, train or test", o.phase)
-	}
-	switch o.engine {
-	case "event", "stepped":
-	default:
-		return nil, usagef("-engine %q: must be event or stepped", o.engine)
-	}
-	if o.n <= 0 || o.n > 100000 {
-		return nil, usagef("-n %d: must be in [1, 100000]", o.n)
-	}
-	if o.train < 0 {
-		return nil, usagef("-train %d: must be >= 0", o.train)
-	}
-	if o.test < 0 {
-		return nil, usagef("-test %d: must be >= 0", o.test)
-	}
-	if o.label < -1 {
-		return nil, usagef("-label %d: must be >= 0, or -1 for the default", o.label)
-	}
-	if o.engine == "stepped" && (!(o.dt > 0) || math.IsInf(o.dt, 0) || o.dt > 10) {
-		return nil, usagef("-dt %v: must be in (0, 10] ms", o.dt)
-	}
-	if o.workers < 0 {
-		return nil, usagef("-workers %d: must be >= 0", o.workers)
-	}
-	if o.phase == "test" && o.in == "" {
-		return nil, usagef("-phase test needs -in SNAPSHOT")
-	}
-	switch o.profile {
-	case "", "cpu", "mem":
-	default:
-		return nil, usagef("-profile %q: must be cpu or mem", o.profile)
-	}
-	if o.label == -1 {
-		o.label = max(o.train, 1000)
-		if o.phase == "test" {
-			o.label = 0
-		}
-	}
-	return o, nil
 }
 
 // Results is what evsim prints.
@@ -165,11 +70,13 @@ type Results struct {
 	Seed    uint64             `json:"seed"`
 	Engine  runner.EngineSpec  `json:"engine"`
 	Workers int                `json:"workers"`
+	Resumed bool               `json:"resumed,omitempty"`
 	Train   *TrainResult       `json:"train,omitempty"`
 	Label   *LabelResult       `json:"label,omitempty"`
 	Test    *analysis.Score    `json:"test,omitempty"`
+	Sleep   *SleepResult       `json:"sleep,omitempty"`
 	Timing  map[string]float64 `json:"seconds"`
-	Out     string             `json:"snapshot,omitempty"`
+	Out     string             `json:"output,omitempty"`
 }
 
 type TrainResult struct {
@@ -185,10 +92,62 @@ type LabelResult struct {
 	PerClass   []int `json:"neurons_per_class"`
 }
 
-func run(args []string, stdout, stderr io.Writer) error {
+// SleepResult is the sleep summary: the parameters, what sleep did, before and after.
+type SleepResult struct {
+	Params         sleepParams       `json:"params"`
+	Stats          runner.SleepStats `json:"stats"`
+	AwakeRateHz    float64           `json:"awake_mean_exc_rate_hz"`
+	AccuracyBefore float64           `json:"accuracy_before"`
+	AccuracyAfter  float64           `json:"accuracy_after"`
+	TestBefore     *analysis.Score   `json:"test_before,omitempty"`
+}
+
+type sleepParams struct {
+	DurationMS float64 `json:"duration_ms"`
+	InputGain  float64 `json:"input_gain"`
+	LeakScale  float64 `json:"leak_scale"`
+	ExcGain    float64 `json:"exc_gain"`
+	InhScale   float64 `json:"inh_scale"`
+	STDP       bool    `json:"stdp"`
+	Threshold  bool    `json:"threshold_rule"`
+	Normalize  bool    `json:"normalize"`
+	Input      string  `json:"input"`
+	MeanOf     int     `json:"mean_of_images"`
+}
+
+// pending is stored in a checkpoint: the invocation to finish and how far it got.
+type pending struct {
+	Args     []string `json:"args"`
+	Start    int      `json:"start"`    // images seen when the run began
+	SleptMS  float64  `json:"slept_ms"` // sleep already done (sleep phase)
+	Baseline *float64 `json:"baseline,omitempty"`
+}
+
+// env is what one invocation works with.
+type env struct {
+	ctx    context.Context
+	o      *options
+	stderr io.Writer
+	spec   runner.EngineSpec
+	dir    string
+	res    *Results
+	snap   *runner.Snapshot
+	resume *pending
+
+	trainSet *mnist.Set
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parse(args, stderr)
 	if err != nil {
 		return err
+	}
+	e := &env{ctx: ctx, o: o, stderr: stderr}
+	if o.resume != "" {
+		if err := e.loadResume(); err != nil {
+			return err
+		}
+		o = e.o
 	}
 	switch o.profile {
 	case "cpu":
@@ -196,125 +155,40 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "mem":
 		defer profile.Start(profile.MemProfile, profile.ProfilePath("."), profile.Quiet).Stop()
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	dir := o.data
-	if dir == "" {
-		if dir, err = mnist.DefaultDir(); err != nil {
-			return err
-		}
-	}
-	spec := runner.EngineSpec{Kind: o.engine}
+	e.spec = runner.EngineSpec{Kind: o.engine}
 	if o.engine == "stepped" {
-		spec.Dt = o.dt
+		e.spec.Dt = o.dt
 	}
-	res := Results{Phase: o.phase, Seed: o.seed, Engine: spec, Timing: map[string]float64{}}
-	res.Workers = o.workers
-	if res.Workers == 0 {
-		res.Workers = runtime.GOMAXPROCS(0)
+	workers := o.workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
 	}
-
-	var snap *runner.Snapshot
-	if o.in != "" {
-		if snap, err = runner.LoadSnapshot(o.in); err != nil {
-			return err
-		}
-		if o.phase != "test" && o.n != snap.Meta.NExc && flagSet(args, "n") {
-			return usagef("-n %d: the snapshot %s has %d neurons", o.n, o.in, snap.Meta.NExc)
-		}
-	} else {
-		snap = &runner.Snapshot{
-			Meta: runner.Meta{NIn: mnist.Pixels, NExc: o.n, Seed: o.seed, Regime: model.Awake(), Engine: spec},
-			Net:  runner.NewNetwork(mnist.Pixels, o.n, o.seed),
-		}
-	}
-	res.NExc = snap.Meta.NExc
-
-	needTrain := o.phase != "test" && o.train > 0
-	needTrainSet := needTrain || o.label > 0
-	var trainSet *mnist.Set
-	if needTrainSet {
-		if o.label > 60000 {
-			return usagef("-label %d: the training set holds 60000 images", o.label)
-		}
-		if trainSet, err = mnist.Load(dir, "train", 0); err != nil {
-			return err
-		}
-	}
-	if needTrain {
-		t0 := time.Now()
-		bar := newProgress("train", o.train, o.quiet)
-		st, err := runner.Train(ctx, snap.Net, runner.TrainConfig{
-			Set: trainSet, Start: snap.Meta.ImagesSeen, Count: o.train, Seed: o.seed,
-			Engine: spec, Regime: snap.Meta.Regime, Progress: bar.Update,
-		})
-		snap.Meta.ImagesSeen += st.Images
-		snap.Meta.Labels = nil
-		if err != nil {
-			return err
-		}
-		el := time.Since(t0).Seconds()
-		res.Timing["train"] = el
-		res.Train = &TrainResult{TrainStats: st, ImagesSeen: snap.Meta.ImagesSeen, ImagesPerSec: float64(st.Images) / el, MeanTheta: mean(snap.Net.Theta)}
-	}
-	if o.label > 0 {
-		t0 := time.Now()
-		bar := newProgress("label", o.label, o.quiet)
-		counts, err := runner.Responses(ctx, snap.Net, runner.RespondConfig{
-			Set: trainSet, Count: o.label, Seed: o.seed, Stream: runner.StreamLabel,
-			Engine: spec, Regime: snap.Meta.Regime.Frozen(), Workers: o.workers, Progress: bar.Update,
-		})
-		if err != nil {
-			return err
-		}
-		if snap.Meta.Labels, err = analysis.Assign(counts, trainSet.Labels[:o.label], 10); err != nil {
-			return err
-		}
-		snap.Meta.LabelImages = o.label
-		res.Timing["label"] = time.Since(t0).Seconds()
-		lr := &LabelResult{Images: o.label, PerClass: make([]int, 10)}
-		for _, y := range snap.Meta.Labels {
-			if y < 0 {
-				lr.Unassigned++
-			} else {
-				lr.PerClass[y]++
+	e.res = &Results{Phase: o.phase, Seed: o.seed, Engine: e.spec, Workers: workers, Timing: map[string]float64{}, Resumed: e.resume != nil}
+	if e.snap == nil {
+		if o.in != "" {
+			if e.snap, err = runner.LoadSnapshot(o.in); err != nil {
+				return err
+			}
+			if o.set["n"] && o.n != e.snap.Meta.NExc {
+				return usagef("-n %d: the snapshot %s has %d neurons (leave -n out)", o.n, o.in, e.snap.Meta.NExc)
+			}
+		} else {
+			e.snap = &runner.Snapshot{
+				Meta: runner.Meta{NIn: mnist.Pixels, NExc: o.n, Seed: o.seed, Regime: model.Awake(), Engine: e.spec},
+				Net:  runner.NewNetwork(mnist.Pixels, o.n, o.seed),
 			}
 		}
-		res.Label = lr
 	}
-	if o.out != "" && o.phase != "test" {
-		if err := snap.Save(o.out); err != nil {
-			return err
-		}
-		res.Out = o.out
+	e.res.NExc = e.snap.Meta.NExc
+	if o.phase == "export" {
+		err = e.export()
+	} else {
+		err = e.simulate()
 	}
-	if o.phase != "train" && o.test > 0 {
-		if snap.Meta.Labels == nil {
-			return usagef("the network has no labels: pass -label N (training images to assign labels from)")
-		}
-		if o.test > 10000 {
-			return usagef("-test %d: the test set holds 10000 images", o.test)
-		}
-		testSet, err := mnist.Load(dir, "t10k", o.test)
-		if err != nil {
-			return err
-		}
-		t0 := time.Now()
-		bar := newProgress("test", o.test, o.quiet)
-		counts, err := runner.Responses(ctx, snap.Net, runner.RespondConfig{
-			Set: testSet, Count: o.test, Seed: o.seed, Stream: runner.StreamTest,
-			Engine: spec, Regime: snap.Meta.Regime.Frozen(), Workers: o.workers, Progress: bar.Update,
-		})
-		if err != nil {
-			return err
-		}
-		score := analysis.Evaluate(counts, testSet.Labels, snap.Meta.Labels)
-		res.Test = &score
-		res.Timing["test"] = time.Since(t0).Seconds()
+	if err != nil {
+		return err
 	}
-	enc, _ := json.MarshalIndent(res, "", "  ")
-	enc = append(enc, '\n')
+	enc := marshalResults(e.res)
 	if _, err := stdout.Write(enc); err != nil {
 		return err
 	}
@@ -326,13 +200,238 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func flagSet(args []string, name string) bool {
-	for _, a := range args {
-		if a == "-"+name || a == "--"+name || len(a) > len(name)+1 && (a[:len(name)+2] == "-"+name+"=" || a[:min(len(a), len(name)+3)] == "--"+name+"=") {
-			return true
+func (e *env) dataDir() (string, error) {
+	if e.dir != "" {
+		return e.dir, nil
+	}
+	if e.o.data != "" {
+		e.dir = e.o.data
+		return e.dir, nil
+	}
+	d, err := mnist.DefaultDir()
+	e.dir = d
+	return d, err
+}
+
+func (e *env) training() (*mnist.Set, error) {
+	if e.trainSet != nil {
+		return e.trainSet, nil
+	}
+	dir, err := e.dataDir()
+	if err != nil {
+		return nil, err
+	}
+	e.trainSet, err = mnist.Load(dir, "train", 0)
+	return e.trainSet, err
+}
+
+// simulate runs the phases run, train, test and sleep.
+func (e *env) simulate() error {
+	o, snap := e.o, e.snap
+	if o.phase == "run" || o.phase == "train" {
+		if err := e.trainPhase(); err != nil {
+			return err
+		}
+		if o.label > 0 {
+			if err := e.labelPhase("label"); err != nil {
+				return err
+			}
 		}
 	}
-	return false
+	if o.phase == "test" && o.label > 0 {
+		if err := e.labelPhase("label"); err != nil {
+			return err
+		}
+	}
+	if o.phase == "sleep" {
+		if err := e.sleepPhase(); err != nil {
+			return err
+		}
+	}
+	if o.out != "" && o.phase != "test" {
+		snap.Meta.Pending = nil
+		if err := snap.Save(o.out); err != nil {
+			return err
+		}
+		e.res.Out = o.out
+	}
+	if (o.phase == "run" || o.phase == "test") && o.test > 0 {
+		score, err := e.testPhase("test")
+		if err != nil {
+			return err
+		}
+		e.res.Test = &score
+	}
+	return nil
+}
+
+func (e *env) trainPhase() error {
+	o, snap := e.o, e.snap
+	start := snap.Meta.ImagesSeen
+	if e.resume != nil {
+		start = e.resume.Start
+	}
+	remaining := o.train - (snap.Meta.ImagesSeen - start)
+	if remaining <= 0 {
+		return nil
+	}
+	set, err := e.training()
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	bar := newProgress("train", remaining, o.quiet)
+	st, err := runner.Train(e.ctx, snap.Net, runner.TrainConfig{
+		Set: set, Start: snap.Meta.ImagesSeen, Count: remaining, Seed: o.seed,
+		Engine: e.spec, Regime: snap.Meta.Regime, Progress: bar.Update,
+	})
+	snap.Meta.ImagesSeen += st.Images
+	snap.Meta.Labels, snap.Meta.LabelImages = nil, 0
+	if err != nil {
+		if e.ctx.Err() != nil {
+			return e.checkpoint(&pending{Args: o.args, Start: start}, fmt.Sprintf("training interrupted after %d of %d images", snap.Meta.ImagesSeen-start, o.train))
+		}
+		return err
+	}
+	el := time.Since(t0).Seconds()
+	e.res.Timing["train"] = el
+	e.res.Train = &TrainResult{TrainStats: st, ImagesSeen: snap.Meta.ImagesSeen, ImagesPerSec: float64(st.Images) / el, MeanTheta: mean(snap.Net.Theta)}
+	return nil
+}
+
+// checkpoint writes the network and the run to finish, then reports the interruption.
+func (e *env) checkpoint(p *pending, what string) error {
+	path := e.o.out
+	if path == "" {
+		path = "evsim"
+	}
+	path += ".resume"
+	if e.resume != nil {
+		path = e.o.resume
+	}
+	e.snap.Meta.Pending, _ = json.Marshal(p)
+	if err := e.snap.Save(path); err != nil {
+		return fmt.Errorf("%s; the checkpoint could not be written: %w", what, err)
+	}
+	return &interrupted{fmt.Sprintf("%s; checkpoint written to %s; continue with: evsim -resume %s", what, path, path)}
+}
+
+func (e *env) loadResume() error {
+	snap, err := runner.LoadSnapshot(e.o.resume)
+	if err != nil {
+		return err
+	}
+	if snap.Meta.Pending == nil {
+		return usagef("-resume %s: the snapshot holds no interrupted run (it is a finished snapshot: use -in)", e.o.resume)
+	}
+	var p pending
+	if err := json.Unmarshal(snap.Meta.Pending, &p); err != nil {
+		return fmt.Errorf("-resume %s: damaged run record: %w", e.o.resume, err)
+	}
+	o, err := parse(p.Args, e.stderr)
+	if err != nil {
+		return fmt.Errorf("-resume %s: the recorded flags no longer parse: %w", e.o.resume, err)
+	}
+	o.resume, o.quiet = e.o.resume, o.quiet || e.o.quiet
+	e.o, e.snap, e.resume = o, snap, &p
+	return nil
+}
+
+func (e *env) labelPhase(what string) error {
+	o, snap := e.o, e.snap
+	set, err := e.training()
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	bar := newProgress(what, o.label, o.quiet)
+	counts, err := runner.Responses(e.ctx, snap.Net, runner.RespondConfig{
+		Set: set, Count: o.label, Seed: o.seed, Stream: runner.StreamLabel,
+		Engine: e.spec, Regime: snap.Meta.Regime.Frozen(), Workers: o.workers, Progress: bar.Update,
+	})
+	if err != nil {
+		return err
+	}
+	if snap.Meta.Labels, err = analysis.Assign(counts, set.Labels[:o.label], 10); err != nil {
+		return err
+	}
+	snap.Meta.LabelImages = o.label
+	e.res.Timing[what] = time.Since(t0).Seconds()
+	lr := &LabelResult{Images: o.label, PerClass: make([]int, 10)}
+	for _, y := range snap.Meta.Labels {
+		if y < 0 {
+			lr.Unassigned++
+		} else {
+			lr.PerClass[y]++
+		}
+	}
+	e.res.Label = lr
+	return nil
+}
+
+func (e *env) testPhase(what string) (analysis.Score, error) {
+	o, snap := e.o, e.snap
+	if snap.Meta.Labels == nil {
+		return analysis.Score{}, usagef("-label 0: the network has no labels yet: pass -label N (training images to assign labels from)")
+	}
+	dir, err := e.dataDir()
+	if err != nil {
+		return analysis.Score{}, err
+	}
+	testSet, err := mnist.Load(dir, "t10k", o.test)
+	if err != nil {
+		return analysis.Score{}, err
+	}
+	t0 := time.Now()
+	bar := newProgress(what, o.test, o.quiet)
+	counts, err := runner.Responses(e.ctx, snap.Net, runner.RespondConfig{
+		Set: testSet, Count: o.test, Seed: o.seed, Stream: runner.StreamTest,
+		Engine: e.spec, Regime: snap.Meta.Regime.Frozen(), Workers: o.workers, Progress: bar.Update,
+	})
+	if err != nil {
+		return analysis.Score{}, err
+	}
+	e.res.Timing[what] = time.Since(t0).Seconds()
+	return analysis.Evaluate(counts, testSet.Labels, snap.Meta.Labels), nil
+}
+
+func (e *env) export() error {
+	snap := e.snap
+	n := snap.Net
+	labels := make([]int64, n.NExc)
+	for j := range labels {
+		labels[j] = -1
+		if snap.Meta.Labels != nil {
+			labels[j] = int64(snap.Meta.Labels[j])
+		}
+	}
+	tmp := e.o.out + ".tmp"
+	err := npz.Write(tmp, map[string]any{
+		"weights":    mat.NewDense(n.NIn, n.NExc, append([]float64(nil), n.W...)),
+		"thresholds": append([]float64(nil), n.Theta...),
+		"labels":     labels,
+	})
+	if err == nil {
+		err = os.Rename(tmp, e.o.out)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("cannot write %s: %w", e.o.out, err)
+	}
+	e.res.Out = e.o.out
+	return nil
+}
+
+// numberList matches a JSON array of numbers spread over lines by MarshalIndent.
+var numberList = regexp.MustCompile(`\[[-0-9.eE+,\s]*\]`)
+
+// marshalResults indents the results but keeps arrays of numbers on one line.
+func marshalResults(v any) []byte {
+	b, _ := json.MarshalIndent(v, "", "  ")
+	b = numberList.ReplaceAllFunc(b, func(m []byte) []byte {
+		return regexp.MustCompile(`\s+`).ReplaceAll(m, nil)
+	})
+	return append(b, '\n')
 }
 
 func mean(x []float64) float64 {

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/evsim/evsim/runner"
+)
+
+// sleepPhase: test before, sleep, relabel, test after.
+func (e *env) sleepPhase() error {
+	o, snap := e.o, e.snap
+	set, err := e.training()
+	if err != nil {
+		return err
+	}
+	res := &SleepResult{Params: sleepParams{
+		DurationMS: o.sleep.ms, InputGain: o.sleep.gain, LeakScale: o.sleep.leak, ExcGain: o.sleep.exc,
+		InhScale: o.sleep.inh, STDP: o.sleep.stdp, Threshold: o.sleep.theta, Normalize: o.sleep.normalize,
+		Input: o.sleep.input,
+	}}
+	e.res.Sleep = res
+	startMS := 0.0
+	if e.resume != nil {
+		startMS = e.resume.SleptMS
+		if e.resume.Baseline != nil {
+			res.AccuracyBefore = *e.resume.Baseline
+		}
+	}
+	if o.label == 0 {
+		o.label = max(snap.Meta.LabelImages, 1000)
+	}
+	if startMS == 0 {
+		if snap.Meta.Labels == nil {
+			if err := e.labelPhase("label"); err != nil {
+				return err
+			}
+		}
+		if o.test > 0 {
+			score, err := e.testPhase("before")
+			if err != nil {
+				return err
+			}
+			res.TestBefore = &score
+			res.AccuracyBefore = score.Accuracy
+		}
+	}
+	// The awake firing rate, for the up-state comparison: frozen presentations of 200
+	// training images.
+	counts, err := runner.Responses(e.ctx, snap.Net, runner.RespondConfig{
+		Set: set, Count: 200, Seed: o.seed, Stream: runner.StreamLabel,
+		Engine: e.spec, Regime: snap.Meta.Regime.Frozen(), Workers: o.workers,
+	})
+	if err != nil {
+		return err
+	}
+	var spikes int64
+	for _, c := range counts {
+		for _, v := range c {
+			spikes += int64(v)
+		}
+	}
+	res.AwakeRateHz = float64(spikes) / float64(len(counts)*snap.Net.NExc) / (runner.PresentationMS / 1000)
+
+	meanOf := set.Len()
+	if o.sleep.input == "seen" {
+		meanOf = min(snap.Meta.ImagesSeen, set.Len())
+		if meanOf == 0 {
+			return usagef("-sleep-input seen: the snapshot %s has seen no training images: use -sleep-input all", o.in)
+		}
+	}
+	res.Params.MeanOf = meanOf
+	cfg := runner.DefaultSleep()
+	cfg.Changes.LeakScale, cfg.Changes.ExcGain, cfg.Changes.InhScale = o.sleep.leak, o.sleep.exc, o.sleep.inh
+	cfg.Changes.STDP, cfg.Changes.Threshold, cfg.Changes.Normalize = o.sleep.stdp, o.sleep.theta, o.sleep.normalize
+	cfg.InputGain, cfg.DurationMS, cfg.StartMS = o.sleep.gain, o.sleep.ms, startMS
+	cfg.Mean = runner.MeanImage(set, meanOf)
+	cfg.Seed, cfg.Engine, cfg.Awake = o.seed, e.spec, snap.Meta.Regime
+	bar := newProgress("sleep", int(o.sleep.ms), o.quiet)
+	cfg.Progress = func(ms float64) { bar.Update(int(ms)) }
+	t0 := time.Now()
+	st, err := runner.Sleep(e.ctx, snap.Net, cfg)
+	if err != nil {
+		if e.ctx.Err() != nil {
+			base := res.AccuracyBefore
+			return e.checkpoint(&pending{Args: o.args, SleptMS: st.DurationMS, Baseline: &base},
+				fmt.Sprintf("sleep interrupted after %.0f of %.0f ms", st.DurationMS, o.sleep.ms))
+		}
+		return err
+	}
+	e.res.Timing["sleep"] = time.Since(t0).Seconds()
+	res.Stats = st
+	if err := e.labelPhase("relabel"); err != nil {
+		return err
+	}
+	if o.test > 0 {
+		score, err := e.testPhase("after")
+		if err != nil {
+			return err
+		}
+		e.res.Test = &score
+		res.AccuracyAfter = score.Accuracy
+	}
+	return nil
+}

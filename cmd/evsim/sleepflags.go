@@ -1,0 +1,58 @@
+package main
+
+import (
+	"flag"
+
+	"github.com/evsim/evsim/runner"
+)
+
+var defaultSleep = runner.DefaultSleep()
+
+// sleepFlags are the sleep regime's parameters; every one is printed with the results.
+type sleepFlags struct {
+	ms        float64
+	gain      float64
+	leak      float64
+	exc       float64
+	inh       float64
+	stdp      bool
+	theta     bool
+	normalize bool
+	input     string
+}
+
+func (s *sleepFlags) register(fs *flag.FlagSet) {
+	fs.Float64Var(&s.ms, "sleep-ms", defaultSleep.DurationMS, "sleep duration (ms of simulated time), in (0, 1e7]")
+	fs.Float64Var(&s.gain, "sleep-gain", defaultSleep.InputGain, "sleep input gain: rates = mean image pixel/8 · 2 · gain, in (0, 1000]")
+	fs.Float64Var(&s.leak, "sleep-leak", defaultSleep.Changes.LeakScale, "leak ×: the excitatory membrane time constant is divided by this, in [0.1, 100]")
+	fs.Float64Var(&s.exc, "sleep-exc", defaultSleep.Changes.ExcGain, "excitatory (AMPA) input current ×, in [0, 100]")
+	fs.Float64Var(&s.inh, "sleep-inh", defaultSleep.Changes.InhScale, "lateral inhibition ×, in [0, 10]")
+	fs.BoolVar(&s.stdp, "sleep-stdp", defaultSleep.Changes.STDP, "STDP on during sleep")
+	fs.BoolVar(&s.theta, "sleep-theta", defaultSleep.Changes.Threshold, "threshold rule on during sleep")
+	fs.BoolVar(&s.normalize, "sleep-norm", defaultSleep.Changes.Normalize, "keep the awake weight normalization during sleep")
+	fs.StringVar(&s.input, "sleep-input", "seen", "seen: mean of the training images the network has seen | all: of all 60000")
+}
+
+func (s *sleepFlags) validate(phase string) error {
+	if err := finite("sleep-ms", s.ms, 1e-3, 1e7); err != nil {
+		return err
+	}
+	if err := finite("sleep-gain", s.gain, 1e-6, 1000); err != nil {
+		return err
+	}
+	if err := finite("sleep-leak", s.leak, 0.1, 100); err != nil {
+		return err
+	}
+	if err := finite("sleep-exc", s.exc, 0, 100); err != nil {
+		return err
+	}
+	if err := finite("sleep-inh", s.inh, 0, 10); err != nil {
+		return err
+	}
+	switch s.input {
+	case "seen", "all":
+	default:
+		return usagef("-sleep-input %q: must be seen or all", s.input)
+	}
+	return nil
+}

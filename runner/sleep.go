@@ -1,0 +1,145 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/evsim/evsim/model"
+	"github.com/evsim/evsim/runner/mnist"
+)
+
+// MaxEventRate bounds the input spikes per simulated second that a regime may ask for:
+// 2·10^6/s is about ten times the awake protocol at its highest intensity. Past it a run
+// is stopped with an error that names the parameter to lower, instead of running for hours.
+const MaxEventRate = 2e6
+
+// SleepBlockMS is the length of one sleep trial; sleep runs as consecutive blocks with no
+// rest in between, so the dynamics are continuous across them.
+const SleepBlockMS = 500.0
+
+// SleepConfig is a sleep phase: the regime changes, the input and its duration.
+type SleepConfig struct {
+	Changes    model.SleepChanges
+	InputGain  float64 // Poisson rates = mean image pixel/8 · StartIntensity · InputGain
+	DurationMS float64
+	StartMS    float64   // sleep already done (a resumed run): continue from this block
+	Mean       []float64 // the mean image (784 values in [0, 255])
+	Seed       uint64
+	Engine     EngineSpec
+	Awake      model.Regime // the network's awake regime
+	Progress   func(doneMS float64)
+}
+
+// SleepStats summarizes a sleep.
+type SleepStats struct {
+	DurationMS   float64    `json:"duration_ms"`
+	ExcSpikes    int64      `json:"exc_spikes"`
+	MeanRateHz   float64    `json:"mean_exc_rate_hz"` // per excitatory neuron during sleep
+	InputSpikes  int64      `json:"input_spikes"`
+	ThetaRose    int        `json:"thresholds_rose"`
+	ThetaFell    int        `json:"thresholds_fell"`
+	ThetaSame    int        `json:"thresholds_unchanged"`
+	MeanDTheta   float64    `json:"mean_theta_change_mv"`
+	WeightChange float64    `json:"total_abs_weight_change"`
+	WeightSum    [2]float64 `json:"weight_sum_before_after"`
+}
+
+// MeanImage is the pixel-wise mean of the first count images of set (count > 0): the sleep
+// input "based on the statistics of the MNIST input".
+func MeanImage(set *mnist.Set, count int) []float64 {
+	m := make([]float64, mnist.Pixels)
+	count = min(count, set.Len())
+	for k := range count {
+		for i, p := range set.Image(k) {
+			m[i] += float64(p)
+		}
+	}
+	for i := range m {
+		m[i] /= float64(count)
+	}
+	return m
+}
+
+// Sleep runs the sleep regime on net in place.
+func Sleep(ctx context.Context, net *model.Network, cfg SleepConfig) (SleepStats, error) {
+	st := SleepStats{DurationMS: cfg.DurationMS}
+	if len(cfg.Mean) != net.NIn {
+		return st, fmt.Errorf("runner: sleep input has %d pixels, the network %d inputs", len(cfg.Mean), net.NIn)
+	}
+	r := model.Sleep(cfg.Awake, cfg.Changes)
+	if err := r.Validate(); err != nil {
+		return st, err
+	}
+	rates := make([]float64, net.NIn)
+	total := 0.0
+	for i, p := range cfg.Mean {
+		rates[i] = p / 8 * StartIntensity * cfg.InputGain
+		total += rates[i]
+	}
+	if total > MaxEventRate {
+		return st, fmt.Errorf("runner: regime %q: the sleep input would deliver %.3g spikes per simulated second (bound %.0e): lower the sleep input gain (-sleep-gain %v)", r.Name, total, MaxEventRate, cfg.InputGain)
+	}
+	eng, err := cfg.Engine.New(net, r)
+	if err != nil {
+		return st, err
+	}
+	theta0 := append([]float64(nil), net.Theta...)
+	w0 := append([]float64(nil), net.W...)
+	counts := make([]int32, net.NExc)
+	var tr model.Trial
+	var cum []float64
+	blocks := int(math.Ceil(cfg.DurationMS / SleepBlockMS))
+	first := int(math.Round(cfg.StartMS / SleepBlockMS))
+	done := float64(first) * SleepBlockMS
+	for b := first; b < blocks; b++ {
+		if err := ctx.Err(); err != nil {
+			st.DurationMS = done
+			return st, err
+		}
+		d := min(SleepBlockMS, cfg.DurationMS-done)
+		tr.Inputs, cum = model.Poisson(tr.Inputs, cum, rates, d, imageRNG(cfg.Seed, streamSleep, b, 0))
+		tr.Duration, tr.Rest = d, 0
+		if r.ColumnSum > 0 {
+			net.NormalizeColumns(r.ColumnSum, nil)
+		}
+		if err := eng.Present(&tr, counts); err != nil {
+			return st, fmt.Errorf("runner: sleep block %d: %w", b, err)
+		}
+		st.ExcSpikes += sum(counts)
+		st.InputSpikes += int64(len(tr.Inputs))
+		done += d
+		if cfg.Progress != nil {
+			cfg.Progress(done)
+		}
+	}
+	st.MeanRateHz = float64(st.ExcSpikes) / float64(net.NExc) / (cfg.DurationMS / 1000)
+	for j, t := range net.Theta {
+		d := t - theta0[j]
+		st.MeanDTheta += d / float64(net.NExc)
+		switch {
+		case d > 0:
+			st.ThetaRose++
+		case d < 0:
+			st.ThetaFell++
+		default:
+			st.ThetaSame++
+		}
+	}
+	for k, w := range net.W {
+		st.WeightChange += math.Abs(w - w0[k])
+		st.WeightSum[0] += w0[k]
+		st.WeightSum[1] += w
+	}
+	return st, nil
+}
+
+// DefaultSleep is the sleep phase evsim runs unless told otherwise; the README gives the
+// reason for each value.
+func DefaultSleep() SleepConfig {
+	return SleepConfig{
+		Changes:    model.SleepChanges{LeakScale: 2, ExcGain: 2, InhScale: 1, STDP: true, Threshold: true},
+		InputGain:  1,
+		DurationMS: 10000,
+	}
+}
