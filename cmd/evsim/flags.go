@@ -44,6 +44,7 @@ type options struct {
 const phases = "run | train | test | sleep | export"
 
 func usageText(fs *flag.FlagSet, w io.Writer) {
+	fs.SetOutput(w)
 	fmt.Fprintf(w, `evsim: event-driven simulation of the Diehl & Cook 2015 network on MNIST, and sleep.
 
 Phases, each with an example:
@@ -69,7 +70,7 @@ Flags:
 func parse(args []string, stderr io.Writer) (*options, error) {
 	o := &options{args: args, set: map[string]bool{}}
 	fs := flag.NewFlagSet("evsim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // errors are reported in one line below; -h prints the usage
 	fs.StringVar(&o.phase, "phase", "run", phases)
 	fs.IntVar(&o.n, "n", 100, "excitatory neurons of a new network, in [1, 100000]")
 	fs.IntVar(&o.train, "train", 1000, "training images to present, continuing the sequence of -in (cycles through the 60000)")
@@ -87,12 +88,13 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.profile, "profile", "", "cpu | mem: write a pprof profile (pkg/profile) into the current folder")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bars")
 	o.sleep.register(fs)
-	fs.Usage = func() { usageText(fs, stderr) }
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			usageText(fs, stderr)
 			return nil, err
 		}
-		return nil, usagef("%s", oneLine(err))
+		return nil, usagef("%s (see evsim -h)", oneLine(err))
 	}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
 	if fs.NArg() > 0 {

@@ -38,6 +38,10 @@ func main() {
 	os.Exit(exitCode(err, os.Stderr))
 }
 
+// testHook, set by tests only, observes progress (phase, images or ms done), for example
+// to deliver an interrupt at an exact point.
+var testHook func(phase string, done float64)
+
 // interrupted reports a run stopped by a signal after writing its checkpoint.
 type interrupted struct{ msg string }
 
@@ -283,7 +287,13 @@ func (e *env) trainPhase() error {
 	bar := newProgress("train", remaining, o.quiet)
 	st, err := runner.Train(e.ctx, snap.Net, runner.TrainConfig{
 		Set: set, Start: snap.Meta.ImagesSeen, Count: remaining, Seed: o.seed,
-		Engine: e.spec, Regime: snap.Meta.Regime, Progress: bar.Update,
+		Engine: e.spec, Regime: snap.Meta.Regime,
+		Progress: func(done int) {
+			bar.Update(done)
+			if testHook != nil {
+				testHook("train", float64(done))
+			}
+		},
 	})
 	snap.Meta.ImagesSeen += st.Images
 	snap.Meta.Labels, snap.Meta.LabelImages = nil, 0
@@ -407,9 +417,9 @@ func (e *env) export() error {
 	}
 	tmp := e.o.out + ".tmp"
 	err := npz.Write(tmp, map[string]any{
-		"weights":    mat.NewDense(n.NIn, n.NExc, append([]float64(nil), n.W...)),
-		"thresholds": append([]float64(nil), n.Theta...),
-		"labels":     labels,
+		"weights.npy":    mat.NewDense(n.NIn, n.NExc, append([]float64(nil), n.W...)),
+		"thresholds.npy": append([]float64(nil), n.Theta...),
+		"labels.npy":     labels,
 	})
 	if err == nil {
 		err = os.Rename(tmp, e.o.out)

@@ -77,7 +77,12 @@ func (e *env) sleepPhase() error {
 	cfg.Mean = runner.MeanImage(set, meanOf)
 	cfg.Seed, cfg.Engine, cfg.Awake = o.seed, e.spec, snap.Meta.Regime
 	bar := newProgress("sleep", int(o.sleep.ms), o.quiet)
-	cfg.Progress = func(ms float64) { bar.Update(int(ms)) }
+	cfg.Progress = func(ms float64) {
+		bar.Update(int(ms))
+		if testHook != nil {
+			testHook("sleep", ms)
+		}
+	}
 	t0 := time.Now()
 	st, err := runner.Sleep(e.ctx, snap.Net, cfg)
 	if err != nil {
