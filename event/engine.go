@@ -1,6 +1,7 @@
 package event
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -18,6 +19,14 @@ const (
 	KindInput
 	KindEnd
 )
+
+// MaxRateHz bounds the mean excitatory firing rate within a trial. The refractory period
+// already bounds each neuron; this stops a regime whose refractory period is tiny from
+// running for hours, with an error that names what to lower.
+const MaxRateHz = 1000
+
+// ErrRunaway is wrapped by the error of a trial stopped by MaxRateHz.
+var ErrRunaway = errors.New("runaway activity")
 
 // calendar is the number of input-count buckets of the screening calendar; a neuron is
 // examined at least every calendar-1 inputs.
@@ -72,6 +81,8 @@ type Engine struct {
 	gThetaEnd float64 // e^{-total/τθ}: θ(t) >= Θ·gThetaEnd within the trial
 	kin       int     // inputs [0, kin) have been delivered
 	counts    []int32
+	spikes    int64 // excitatory spikes in this trial
+	budget    int64 // ... at most, by MaxRateHz
 
 	// Time factors of the current event time t, relative to the frame.
 	em, es float64 // e^{-(t-tf)/τm}, e^{-(t-tf)/τs}
@@ -132,6 +143,7 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 	}
 	clear(counts)
 	e.tr, e.total, e.counts, e.kin = tr, total, counts, 0
+	e.spikes, e.budget = 0, int64(MaxRateHz*total/1000*float64(net.NExc))+100
 	e.gThetaEnd = e.ke.ThetaAt(1, total)
 	e.q.Reset()
 	for k := range e.bucket {
@@ -191,6 +203,11 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 				continue
 			}
 			e.fireExc(it.T, int(it.Idx), colMax)
+			if e.spikes++; e.spikes > e.budget {
+				e.finish(it.T) // leave a consistent state behind
+				return fmt.Errorf("event: regime %q: %w: excitatory neurons fired at more than %d Hz on average by %.1f ms; lower the excitatory drive (input gain, JIn/-sleep-exc) or raise the refractory period",
+					e.r.Name, ErrRunaway, MaxRateHz, it.T)
+			}
 		case KindInhSpike:
 			if it.Ver != e.verI[it.Idx] {
 				e.Stats.Stale++

@@ -1,6 +1,7 @@
 package event_test
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -157,5 +158,26 @@ func TestPresentRejectsBadInput(t *testing.T) {
 	r.TauS = r.Exc.TauM
 	if _, err := event.New(tiny(1, 1), r); err == nil {
 		t.Error("TauS = TauM accepted")
+	}
+}
+
+// TestRunawayGuard: a regime with a tiny refractory period and an enormous drive is stopped
+// with ErrRunaway instead of running on.
+func TestRunawayGuard(t *testing.T) {
+	r := model.Awake().Frozen()
+	r.Exc.TRef = 0.01
+	r.JIE = 0
+	r.JIn *= 1000
+	e, err := event.New(tiny(3, 1, 1, 1), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := make([]model.InputSpike, 200)
+	for k := range ins {
+		ins[k] = model.InputSpike{T: float64(k) * 0.5, Idx: 0}
+	}
+	tr := model.Trial{Inputs: ins, Duration: 100}
+	if err := e.Present(&tr, make([]int32, 3)); !errors.Is(err, event.ErrRunaway) {
+		t.Fatalf("error %v, want ErrRunaway", err)
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/evsim/evsim/model"
@@ -154,4 +156,54 @@ func withVersion(d []byte, v byte) []byte {
 	c := slices.Clone(d)
 	c[8] = v
 	return c
+}
+
+// TestSaveFailureKeepsPreviousSnapshot: a snapshot that cannot be written leaves the file
+// already at the path byte-identical, and no temporary file behind.
+func TestSaveFailureKeepsPreviousSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "net.snap")
+	net := NewNetwork(mnist.Pixels, 3, 1)
+	good := Snapshot{Meta: Meta{NIn: mnist.Pixels, NExc: 3, Regime: model.Awake()}, Net: net}
+	if err := good.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+	bad := good
+	bad.Meta.Regime.TauTheta = math.Inf(1) // cannot be encoded
+	if err := bad.Save(path); err == nil {
+		t.Fatal("an unencodable snapshot was saved")
+	}
+	after, _ := os.ReadFile(path)
+	entries, _ := os.ReadDir(dir)
+	if !bytes.Equal(before, after) || len(entries) != 1 {
+		t.Fatalf("previous snapshot changed or temp files left: %d entries", len(entries))
+	}
+	if os.Geteuid() != 0 { // root writes into read-only folders
+		os.Chmod(dir, 0o555)
+		defer os.Chmod(dir, 0o755)
+		if err := good.Save(path); err == nil {
+			t.Fatal("saved into a read-only folder")
+		}
+		if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+			t.Fatal("previous snapshot changed")
+		}
+	}
+}
+
+// TestSleepRunawayGuard: a sleep input far too strong is refused before it runs, with the
+// parameter to lower named.
+func TestSleepRunawayGuard(t *testing.T) {
+	net := NewNetwork(mnist.Pixels, 4, 1)
+	cfg := DefaultSleep()
+	cfg.Mean = make([]float64, mnist.Pixels)
+	for i := range cfg.Mean {
+		cfg.Mean[i] = 200
+	}
+	cfg.InputGain = 500
+	cfg.Engine, cfg.Awake = EngineSpec{Kind: "event"}, model.Awake()
+	_, err := Sleep(context.Background(), net, cfg)
+	if err == nil || !strings.Contains(err.Error(), "-sleep-gain") {
+		t.Fatalf("runaway input accepted or not explained: %v", err)
+	}
 }

@@ -215,3 +215,5 @@ func DecodeSnapshot(data []byte) (*Snapshot, error) {
 	net.Restore()
 	return &Snapshot{Meta: m, Net: net}, nil
 }
+
+func crc(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
