@@ -33,6 +33,7 @@ var (
 	seed     = flag.Uint64("seed", 1, "")
 	tag      = flag.String("tag", "", "")
 	rfs      = flag.Int("rfs", 0, "print this many receptive fields at the end")
+	checkDet = flag.Bool("checkdet", false, "compare labelling responses with 1 and 2 workers")
 )
 
 func TestExp(t *testing.T) {
@@ -111,6 +112,36 @@ func TestExp(t *testing.T) {
 		lab, _ := analysis.Assign(cnt, set.Labels[:5000], 10)
 		tc, _ := runner.Responses(context.Background(), net, runner.RespondConfig{Set: test, Count: 3000, Seed: 1, Stream: runner.StreamTest, Engine: spec, Regime: r.Frozen()})
 		sc := analysis.Evaluate(tc, test.Labels, lab)
+		// the same with θ held constant during the frozen presentations (workaround: the
+		// engines decay θ with τθ even when AdaptTheta is off, so each worker's clone drifts)
+		rf := r.Frozen()
+		rf.TauTheta = math.Inf(1)
+		cntF, _ := runner.Responses(context.Background(), net, runner.RespondConfig{Set: set, Count: 5000, Seed: 1, Stream: runner.StreamLabel, Engine: spec, Regime: rf})
+		labF, _ := analysis.Assign(cntF, set.Labels[:5000], 10)
+		tcF, _ := runner.Responses(context.Background(), net, runner.RespondConfig{Set: test, Count: 3000, Seed: 1, Stream: runner.StreamTest, Engine: spec, Regime: rf})
+		scF := analysis.Evaluate(tcF, test.Labels, labF)
+		if *checkDet {
+			c1, _ := runner.Responses(context.Background(), net, runner.RespondConfig{Set: set, Count: 5000, Seed: 1, Stream: runner.StreamLabel, Engine: spec, Regime: r.Frozen(), Workers: 1})
+			c2, _ := runner.Responses(context.Background(), net, runner.RespondConfig{Set: set, Count: 5000, Seed: 1, Stream: runner.StreamLabel, Engine: spec, Regime: r.Frozen(), Workers: 2})
+			diff, diffF, s1, s2 := 0, 0, 0, 0
+			for k := range c1 {
+				for j := range c1[k] {
+					s1 += int(c1[k][j])
+					s2 += int(c2[k][j])
+					if c1[k][j] != c2[k][j] {
+						diff++
+						break
+					}
+				}
+				for j := range c1[k] {
+					if c1[k][j] != cnt[k][j] {
+						diffF++
+						break
+					}
+				}
+			}
+			fmt.Printf("CHECKDET images differing 1 vs 2 workers: %d/5000 (total spikes %d vs %d); 1 worker vs first run: %d\n", diff, s1, s2, diffF)
+		}
 		// frozen response stats (test set)
 		var fsp, fdist, fshare float64
 		for _, c := range tc {
@@ -160,6 +191,7 @@ func TestExp(t *testing.T) {
 		th := append([]float64(nil), net.Theta...)
 		sort.Float64s(th)
 		nw := float64(784 * *nExc)
+		fmt.Printf("%s n=%d images=%d accfix=%.3f\n", *tag, *nExc, L, scF.Accuracy)
 		fmt.Printf("%s n=%d images=%d acc=%.3f pres/img=%.2f spikes/img=%.1f maxint=%v gaveup=%d theta=%.1f [%.1f %.1f %.1f] | train: distinct=%.1f topshare=%.2f | frozen: spikes=%.1f distinct=%.1f topshare=%.2f | W: cen/bor=%.2f w<.01=%.2f w>.9=%.3f | labels %v\n",
 			*tag, *nExc, L, sc.Accuracy, float64(st.Presentations)/float64(st.Images), float64(st.Spikes)/float64(st.Images), st.MaxIntensity, st.GaveUp, mean(net.Theta), th[0], th[len(th)/2], th[len(th)-1],
 			distinct/max(nimg, 1), share/max(nimg, 1), fsp/nt, fdist/nt, fshare/nt, (cen/ncen)/(bor/nbor), w0/nw, w1/nw, hist)

@@ -36,12 +36,14 @@ type options struct {
 	profile  string
 	quiet    bool
 	sleep    sleepFlags
+	paper    paperFlags
+	search   searchFlags
 
 	args []string // as given, for checkpoints
 	set  map[string]bool
 }
 
-const phases = "run | train | test | sleep | export"
+const phases = "run | train | test | sleep | sleepsearch | export | paper"
 
 func usageText(fs *flag.FlagSet, w io.Writer) {
 	fs.SetOutput(w)
@@ -56,8 +58,13 @@ Phases, each with an example:
             evsim -phase test -in net400.snap -test 10000
   sleep   sleep a trained snapshot, relabel it, write -out, report before/after
             evsim -phase sleep -in awake.snap -out slept.snap
+  sleepsearch  search sleep parameters on a validation split of the training images
+            (never the test set), several seeds, table sorted by validation gain
+            evsim -phase sleepsearch -in s1.snap,s2.snap,s3.snap -grid-gain 1,2 -grid-ms 5000,20000
   export  write weights, thresholds and labels as NumPy .npz (numpy.load)
             evsim -phase export -in net400.snap -out net400.npz
+  paper   reproduce the paper's figures, statistics and report (400 neurons, 5 seeds)
+            evsim -phase paper -dir paper-results
 
 An interrupted train or sleep (Ctrl-C, SIGTERM) finishes its image, writes a checkpoint
 and says how to continue:  evsim -resume FILE
@@ -88,6 +95,17 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.profile, "profile", "", "cpu | mem: write a pprof profile (pkg/profile) into the current folder")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bars")
 	o.sleep.register(fs)
+	fs.StringVar(&o.search.gain, "grid-gain", "0.5,1,2", "sleepsearch: input gains to try")
+	fs.StringVar(&o.search.leak, "grid-leak", "1,2,4", "sleepsearch: leak scales to try")
+	fs.StringVar(&o.search.exc, "grid-exc", "1,2,4", "sleepsearch: excitatory gains to try")
+	fs.StringVar(&o.search.inh, "grid-inh", "0.5,1", "sleepsearch: inhibition scales to try")
+	fs.StringVar(&o.search.ms, "grid-ms", "5000,20000", "sleepsearch: sleep durations (ms) to try")
+	fs.IntVar(&o.search.samples, "samples", 0, "sleepsearch: random grid points to try (0: the whole grid)")
+	fs.IntVar(&o.search.validation, "validation", 2000, "sleepsearch: validation images, taken from the end of the training set, in [1, 30000]")
+	fs.StringVar(&o.paper.dir, "dir", "paper-results", "results folder of -phase paper (rerun the same command to resume)")
+	fs.IntVar(&o.paper.seeds, "seeds", 5, "network initializations of -phase paper: seeds -seed, -seed+1, ..., in [1, 100]")
+	fs.StringVar(&o.paper.levels, "levels", "1000,2000,5000,10000,20000,40000,60000", "training levels of -phase paper; the first is the focus of Fig. 4, 5B-D and the ablations")
+	fs.IntVar(&o.paper.distort, "distort", 2000, "test images per distortion level in -phase paper, in [1, 10000]")
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -119,7 +137,7 @@ func oneLine(err error) string {
 
 func (o *options) validate() error {
 	switch o.phase {
-	case "run", "train", "test", "sleep", "export":
+	case "run", "train", "test", "sleep", "sleepsearch", "export", "paper":
 	default:
 		return usagef("-phase %q: must be one of %s", o.phase, phases)
 	}
@@ -159,7 +177,7 @@ func (o *options) validate() error {
 		return usagef("-profile %q: must be cpu or mem", o.profile)
 	}
 	switch o.phase {
-	case "test", "sleep", "export":
+	case "test", "sleep", "sleepsearch", "export":
 		if o.in == "" {
 			return usagef("-phase %s needs -in SNAPSHOT", o.phase)
 		}
@@ -171,8 +189,25 @@ func (o *options) validate() error {
 		return usagef("-phase sleep needs -out SNAPSHOT for the slept network")
 	}
 	if o.in != "" {
-		if _, err := os.Stat(o.in); err != nil {
-			return usagef("-in %s: cannot read it: %v", o.in, errors.Unwrap(err))
+		ins := []string{o.in}
+		if o.phase == "sleepsearch" {
+			ins = strings.Split(o.in, ",")
+		}
+		for _, in := range ins {
+			if _, err := os.Stat(in); err != nil {
+				return usagef("-in %s: cannot read it: %v", in, errors.Unwrap(err))
+			}
+		}
+	}
+	if o.phase == "sleepsearch" {
+		if _, err := o.search.space(); err != nil {
+			return err
+		}
+		if o.search.samples < 0 {
+			return usagef("-samples %d: must be >= 0", o.search.samples)
+		}
+		if o.search.validation < 1 || o.search.validation > 30000 {
+			return usagef("-validation %d: must be in [1, 30000]", o.search.validation)
 		}
 	}
 	for _, f := range []struct{ name, path string }{{"out", o.out}, {"json", o.jsonPath}} {
@@ -186,8 +221,30 @@ func (o *options) validate() error {
 	if err := o.sleep.validate(o.phase); err != nil {
 		return err
 	}
+	if o.phase == "paper" {
+		if o.paper.seeds < 1 || o.paper.seeds > 100 {
+			return usagef("-seeds %d: must be in [1, 100]", o.paper.seeds)
+		}
+		if o.paper.distort < 1 || o.paper.distort > 10000 {
+			return usagef("-distort %d: must be in [1, 10000]", o.paper.distort)
+		}
+		if _, err := parseLevels(o.paper.levels); err != nil {
+			return err
+		}
+		if !o.set["n"] {
+			o.n = 400
+		}
+		if o.label == -1 {
+			o.label = 10000
+		}
+		if o.test == 0 {
+			return usagef("-test 0: -phase paper needs test images")
+		}
+	}
 	if o.label == -1 {
 		switch o.phase {
+		case "sleepsearch":
+			o.label = 2000
 		case "test", "sleep":
 			o.label = 0 // keep the snapshot's labels (sleep relabels with as many images)
 		default:

@@ -69,18 +69,20 @@ func exitCode(err error, stderr io.Writer) int {
 
 // Results is what evsim prints.
 type Results struct {
-	Phase   string             `json:"phase"`
-	NExc    int                `json:"n_exc"`
-	Seed    uint64             `json:"seed"`
-	Engine  runner.EngineSpec  `json:"engine"`
-	Workers int                `json:"workers"`
-	Resumed bool               `json:"resumed,omitempty"`
-	Train   *TrainResult       `json:"train,omitempty"`
-	Label   *LabelResult       `json:"label,omitempty"`
-	Test    *analysis.Score    `json:"test,omitempty"`
-	Sleep   *SleepResult       `json:"sleep,omitempty"`
-	Timing  map[string]float64 `json:"seconds"`
-	Out     string             `json:"output,omitempty"`
+	Phase   string              `json:"phase"`
+	NExc    int                 `json:"n_exc"`
+	Seed    uint64              `json:"seed"`
+	Engine  runner.EngineSpec   `json:"engine"`
+	Workers int                 `json:"workers"`
+	Resumed bool                `json:"resumed,omitempty"`
+	Train   *TrainResult        `json:"train,omitempty"`
+	Label   *LabelResult        `json:"label,omitempty"`
+	Test    *analysis.Score     `json:"test,omitempty"`
+	Sleep   *SleepResult        `json:"sleep,omitempty"`
+	Paper   *runner.PaperReport `json:"paper,omitempty"`
+	Search  []runner.SearchRow  `json:"sleep_search,omitempty"`
+	Timing  map[string]float64  `json:"seconds"`
+	Out     string              `json:"output,omitempty"`
 }
 
 type TrainResult struct {
@@ -168,7 +170,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	e.res = &Results{Phase: o.phase, Seed: o.seed, Engine: e.spec, Workers: workers, Timing: map[string]float64{}, Resumed: e.resume != nil}
-	if e.snap == nil {
+	if e.snap == nil && o.phase != "sleepsearch" && o.phase != "paper" {
 		if o.in != "" {
 			if e.snap, err = runner.LoadSnapshot(o.in); err != nil {
 				return err
@@ -183,10 +185,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	e.res.NExc = e.snap.Meta.NExc
-	if o.phase == "export" {
+	if e.snap != nil {
+		e.res.NExc = e.snap.Meta.NExc
+	}
+	switch o.phase {
+	case "export":
 		err = e.export()
-	} else {
+	case "paper":
+		err = e.paperPhase()
+	case "sleepsearch":
+		err = e.searchPhase()
+	default:
 		err = e.simulate()
 	}
 	if err != nil {

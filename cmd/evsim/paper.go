@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/evsim/evsim/runner"
+	"github.com/evsim/evsim/runner/mnist"
+)
+
+// paperFlags configure -phase paper.
+type paperFlags struct {
+	dir     string
+	seeds   int
+	levels  string
+	distort int
+}
+
+func parseLevels(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v <= 0 || v > 10_000_000 {
+			return nil, usagef("-levels %q: must be a comma-separated list of increasing training-image counts in [1, 10000000]", s)
+		}
+		if len(out) > 0 && v <= out[len(out)-1] {
+			return nil, usagef("-levels %q: must be a comma-separated list of increasing training-image counts in [1, 10000000]", s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// paperPhase runs (or resumes) the reproduction and writes the report.
+func (e *env) paperPhase() error {
+	o := e.o
+	cfg := runner.DefaultPaper()
+	cfg.Dir, cfg.NExc, cfg.Engine, cfg.Workers = o.paper.dir, o.n, e.spec, o.workers
+	cfg.Seeds = cfg.Seeds[:0]
+	for s := range o.paper.seeds {
+		cfg.Seeds = append(cfg.Seeds, o.seed+uint64(s))
+	}
+	levels, err := parseLevels(o.paper.levels)
+	if err != nil {
+		return err
+	}
+	cfg.Levels, cfg.Focus = levels, levels[0]
+	if o.label > 0 {
+		cfg.Label = o.label
+	}
+	cfg.Test, cfg.Distort = o.test, min(o.paper.distort, o.test)
+	cfg.Sleep.Changes.LeakScale, cfg.Sleep.Changes.ExcGain, cfg.Sleep.Changes.InhScale = o.sleep.leak, o.sleep.exc, o.sleep.inh
+	cfg.Sleep.Changes.STDP, cfg.Sleep.Changes.Threshold, cfg.Sleep.Changes.Normalize = o.sleep.stdp, o.sleep.theta, o.sleep.normalize
+	cfg.Sleep.InputGain, cfg.Sleep.DurationMS = o.sleep.gain, o.sleep.ms
+	if cfg.Train, err = e.training(); err != nil {
+		return err
+	}
+	dir, err := e.dataDir()
+	if err != nil {
+		return err
+	}
+	if cfg.TestSet, err = mnist.Load(dir, "t10k", 0); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	cfg.Log = func(format string, a ...any) {
+		if !o.quiet {
+			fmt.Fprintf(e.stderr, "[%6.0fs] %s\n", time.Since(t0).Seconds(), fmt.Sprintf(format, a...))
+		}
+	}
+	cells, err := runner.Paper(e.ctx, cfg)
+	if err != nil {
+		if e.ctx.Err() != nil {
+			return &interrupted{fmt.Sprintf("interrupted; finished stages are in %s; run the same command again to continue", cfg.Dir)}
+		}
+		return err
+	}
+	rep, err := runner.WriteReport(cfg, cells)
+	if err != nil {
+		return err
+	}
+	e.res.Timing["paper"] = time.Since(t0).Seconds()
+	e.res.NExc = cfg.NExc
+	short := *rep
+	short.Cells = nil // all of it is in DIR/results.json
+	e.res.Paper = &short
+	e.res.Out = cfg.Dir
+	return nil
+}

@@ -1,0 +1,390 @@
+package runner
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/evsim/evsim/analysis"
+	"github.com/evsim/evsim/runner/mnist"
+)
+
+// Claim is one statement of the paper and whether this run reproduces it.
+type Claim struct {
+	Figure     string `json:"figure"`
+	Paper      string `json:"paper"`
+	Measured   string `json:"measured"`
+	Reproduced bool   `json:"reproduced"`
+	Files      []string `json:"files,omitempty"`
+}
+
+// LevelSummary is Fig. 3's row for one training level.
+type LevelSummary struct {
+	Level     int     `json:"level"`
+	AwakeMean float64 `json:"awake_mean"`
+	AwakeSD   float64 `json:"awake_sd"`
+	SleptMean float64 `json:"slept_mean"`
+	SleptSD   float64 `json:"slept_sd"`
+	P         float64 `json:"p_paired"`
+	Rose      float64 `json:"thresholds_rose_mean"`
+	Fell      float64 `json:"thresholds_fell_mean"`
+}
+
+// PaperReport is everything the report says, as data.
+type PaperReport struct {
+	NExc    int            `json:"n_exc"`
+	Seeds   []uint64       `json:"seeds"`
+	Levels  []LevelSummary `json:"levels"`
+	Claims  []Claim        `json:"claims"`
+	Cells   []Cell         `json:"cells"`
+	Pearson *analysis.Correlation `json:"rf_variance_vs_theta_change,omitempty"`
+}
+
+// WriteReport turns the cells into figures (PNG), tables (CSV), results.json and report.md
+// in cfg.Dir, and returns the report. Every statement in report.md is computed here.
+func WriteReport(cfg PaperConfig, cells []Cell) (*PaperReport, error) {
+	rep := &PaperReport{NExc: cfg.NExc, Seeds: cfg.Seeds, Cells: cells}
+	file := func(name string) string { return filepath.Join(cfg.Dir, name) }
+	byLevel := func(level int) []Cell {
+		var out []Cell
+		for _, c := range cells {
+			if c.Level == level {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	pick := func(cs []Cell, f func(Cell) float64) []float64 {
+		out := make([]float64, len(cs))
+		for k, c := range cs {
+			out[k] = f(c)
+		}
+		return out
+	}
+	// Fig. 2A and 3.
+	var rows [][]string
+	rows = append(rows, []string{"level", "awake_mean", "awake_sd", "slept_mean", "slept_sd", "p_paired", "thresholds_rose", "thresholds_fell"})
+	awakeS := analysis.Series{Name: "before sleep"}
+	sleptS := analysis.Series{Name: "after sleep"}
+	rose := analysis.Series{Name: "thresholds rose"}
+	fell := analysis.Series{Name: "thresholds fell"}
+	var levelNames []string
+	for _, level := range cfg.Levels {
+		cs := byLevel(level)
+		a, s := pick(cs, func(c Cell) float64 { return c.Awake }), pick(cs, func(c Cell) float64 { return c.Slept })
+		ls := LevelSummary{Level: level, P: math.NaN()}
+		ls.AwakeMean, ls.AwakeSD = analysis.MeanSD(a)
+		ls.SleptMean, ls.SleptSD = analysis.MeanSD(s)
+		if tt, err := analysis.PairedTTest(a, s); err == nil {
+			ls.P = tt.P
+		}
+		ls.Rose, _ = analysis.MeanSD(pick(cs, func(c Cell) float64 { return float64(c.Sleep.ThetaRose) }))
+		ls.Fell, _ = analysis.MeanSD(pick(cs, func(c Cell) float64 { return float64(c.Sleep.ThetaFell) }))
+		rep.Levels = append(rep.Levels, ls)
+		rows = append(rows, []string{strconv.Itoa(level), f4(ls.AwakeMean), f4(ls.AwakeSD), f4(ls.SleptMean), f4(ls.SleptSD), f4(ls.P), f4(ls.Rose), f4(ls.Fell)})
+		x := float64(level)
+		awakeS.X, awakeS.Mean, awakeS.SD = append(awakeS.X, x), append(awakeS.Mean, ls.AwakeMean), append(awakeS.SD, ls.AwakeSD)
+		sleptS.X, sleptS.Mean, sleptS.SD = append(sleptS.X, x), append(sleptS.Mean, ls.SleptMean), append(sleptS.SD, ls.SleptSD)
+		rose.Mean, fell.Mean = append(rose.Mean, ls.Rose), append(fell.Mean, ls.Fell)
+		levelNames = append(levelNames, strconv.Itoa(level))
+	}
+	if err := writeCSV(file("fig3_sleep_by_level.csv"), rows); err != nil {
+		return nil, err
+	}
+	if err := analysis.LinePlot(file("fig2a_learning_curve.png"), "Fig. 2A: test accuracy vs training images", "training images", "test accuracy", []analysis.Series{awakeS}); err != nil {
+		return nil, err
+	}
+	if err := analysis.LinePlot(file("fig3_sleep_by_level.png"), "Fig. 3: accuracy before and after sleep", "training images", "test accuracy", []analysis.Series{awakeS, sleptS}); err != nil {
+		return nil, err
+	}
+	if err := analysis.BarPlot(file("fig5a_thresholds.png"), "Fig. 5A: neurons whose threshold rose or fell in sleep", "neurons", levelNames, []analysis.Series{rose, fell}); err != nil {
+		return nil, err
+	}
+	// Fig. 2B/C: receptive fields of the first seed at each level.
+	for _, level := range cfg.Levels {
+		s, err := LoadSnapshot(cfg.path(cfg.Seeds[0], fmt.Sprintf("awake-%d.snap", level)))
+		if err != nil {
+			return nil, err
+		}
+		cols := int(math.Ceil(math.Sqrt(float64(s.Net.NExc))))
+		img := analysis.RFGrid(s.Net.W, s.Net.NIn, s.Net.NExc, mnist.Width, mnist.Height, cols)
+		if err := analysis.SaveImage(file(fmt.Sprintf("fig2bc_receptive_fields_%d.png", level)), img, 2); err != nil {
+			return nil, err
+		}
+	}
+	focus := byLevel(cfg.Focus)
+	// Fig. 4.
+	var noiseA, noiseS, blurA, blurS analysis.Series
+	noiseA.Name, noiseS.Name, blurA.Name, blurS.Name = "before sleep", "after sleep", "before sleep", "after sleep"
+	for li, v := range cfg.Noise {
+		add(&noiseA, v, pick(focus, func(c Cell) float64 { return at(c.NoiseAwake, li) }))
+		add(&noiseS, v, pick(focus, func(c Cell) float64 { return at(c.NoiseSlept, li) }))
+	}
+	for li, v := range cfg.Blur {
+		add(&blurA, v, pick(focus, func(c Cell) float64 { return at(c.BlurAwake, li) }))
+		add(&blurS, v, pick(focus, func(c Cell) float64 { return at(c.BlurSlept, li) }))
+	}
+	if err := analysis.LinePlot(file("fig4_noise.png"), fmt.Sprintf("Fig. 4B: Gaussian noise, %d training images", cfg.Focus), "noise variance", "test accuracy", []analysis.Series{noiseA, noiseS}); err != nil {
+		return nil, err
+	}
+	if err := analysis.LinePlot(file("fig4_blur.png"), fmt.Sprintf("Fig. 4B: Gaussian blur, %d training images", cfg.Focus), "blur sigma", "test accuracy", []analysis.Series{blurA, blurS}); err != nil {
+		return nil, err
+	}
+	if err := distortionExamples(cfg, file("fig4a_examples.png")); err != nil {
+		return nil, err
+	}
+	// Fig. 5B: receptive-field neighbourhood variance vs threshold change (pooled over seeds).
+	var rfv, dth []float64
+	for _, c := range focus {
+		rfv = append(rfv, c.RFVariance...)
+		dth = append(dth, c.ThetaChange...)
+	}
+	if len(rfv) > 2 {
+		if err := analysis.ScatterPlot(file("fig5b_rf_variance_vs_theta_change.png"), "Fig. 5B: receptive-field variance vs threshold change", "mean 3x3 neighbourhood variance", "threshold change in sleep (mV)", rfv, dth); err != nil {
+			return nil, err
+		}
+		if pc, err := analysis.Pearson(rfv, dth); err == nil {
+			rep.Pearson = &pc
+		}
+		if err := thresholdExamples(cfg, focus, file("fig5cd_examples.png")); err != nil {
+			return nil, err
+		}
+	}
+	// Ablations.
+	var abl [][]float64 // per condition, per seed
+	names := []string{"W before, θ before", "W before, θ after", "W after, θ before", "W after, θ after (sleep)", "STDP only, low inhibition"}
+	for _, c := range focus {
+		if c.Ablation == nil {
+			continue
+		}
+		a := c.Ablation
+		v := []float64{a.WBeforeThBefore, a.WBeforeThAfter, a.WAfterThBefore, a.WAfterThAfter, a.STDPOnly}
+		for k := range v {
+			if len(abl) <= k {
+				abl = append(abl, nil)
+			}
+			abl[k] = append(abl[k], v[k])
+		}
+	}
+	var ablS analysis.Series
+	ablS.Name = "test accuracy"
+	for k := range abl {
+		m, sd := analysis.MeanSD(abl[k])
+		ablS.Mean, ablS.SD = append(ablS.Mean, m), append(ablS.SD, sd)
+	}
+	if len(abl) == len(names) {
+		if err := analysis.BarPlot(file("ablation.png"), fmt.Sprintf("Ablations, %d training images", cfg.Focus), "test accuracy", names, []analysis.Series{ablS}); err != nil {
+			return nil, err
+		}
+	}
+	rep.Claims = claims(cfg, rep, focus, abl, noiseA, noiseS, blurA, blurS)
+	b, _ := json.MarshalIndent(rep, "", "  ")
+	if err := writeAtomic(file("results.json"), b); err != nil {
+		return nil, err
+	}
+	if err := writeAtomic(file("report.md"), []byte(markdown(cfg, rep))); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+func add(s *analysis.Series, x float64, ys []float64) {
+	m, sd := analysis.MeanSD(ys)
+	s.X, s.Mean, s.SD = append(s.X, x), append(s.Mean, m), append(s.SD, sd)
+}
+
+func at(s []float64, i int) float64 {
+	if i < len(s) {
+		return s[i]
+	}
+	return math.NaN()
+}
+
+func f4(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
+
+func pct(v float64) string { return fmt.Sprintf("%.1f %%", 100*v) }
+
+func writeCSV(path string, rows [][]string) error {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.WriteAll(rows)
+	return writeAtomic(path, []byte(b.String()))
+}
+
+// claims compares each of the paper's statements with this run.
+func claims(cfg PaperConfig, rep *PaperReport, focus []Cell, abl [][]float64, noiseA, noiseS, blurA, blurS analysis.Series) []Claim {
+	var out []Claim
+	lv := rep.Levels
+	if len(lv) >= 2 {
+		first, last := lv[0], lv[len(lv)-1]
+		out = append(out, Claim{Figure: "2A", Paper: "accuracy rises with the number of training images",
+			Measured:   fmt.Sprintf("%s after %d images, %s after %d", pct(first.AwakeMean), first.Level, pct(last.AwakeMean), last.Level),
+			Reproduced: last.AwakeMean > first.AwakeMean, Files: []string{"fig2a_learning_curve.png"}})
+	}
+	for _, l := range lv {
+		if l.Level != cfg.Focus {
+			continue
+		}
+		every := true
+		for _, c := range focus {
+			every = every && c.Slept > c.Awake
+		}
+		out = append(out, Claim{Figure: "3", Paper: fmt.Sprintf("after %d training images about 20 %% before sleep, about 60 %% after", cfg.Focus),
+			Measured:   fmt.Sprintf("%s ± %s before, %s ± %s after (n = %d seeds, paired t-test p = %.2g; after > before in every seed: %v)", pct(l.AwakeMean), pct(l.AwakeSD), pct(l.SleptMean), pct(l.SleptSD), len(focus), l.P, every),
+			Reproduced: l.SleptMean >= 0.6 && every && l.P < 0.01, Files: []string{"fig3_sleep_by_level.png", "fig3_sleep_by_level.csv"}})
+	}
+	var higher []string
+	better := true
+	for _, l := range lv {
+		if l.Level > cfg.Focus {
+			higher = append(higher, fmt.Sprintf("%d: %+.1f", l.Level, 100*(l.SleptMean-l.AwakeMean)))
+			better = better && l.SleptMean > l.AwakeMean
+		}
+	}
+	if len(higher) > 0 {
+		out = append(out, Claim{Figure: "3", Paper: "sleep also improves accuracy at higher training levels",
+			Measured: "gain in points by level: " + strings.Join(higher, ", "), Reproduced: better, Files: []string{"fig3_sleep_by_level.png"}})
+	}
+	for _, d := range []struct {
+		name string
+		a, s analysis.Series
+		file string
+	}{{"Gaussian noise", noiseA, noiseS, "fig4_noise.png"}, {"Gaussian blur", blurA, blurS, "fig4_blur.png"}} {
+		ok := len(d.a.Mean) > 0
+		var parts []string
+		for k := range d.a.Mean {
+			ok = ok && d.s.Mean[k] > d.a.Mean[k]
+			parts = append(parts, fmt.Sprintf("%g: %s -> %s", d.a.X[k], pct(d.a.Mean[k]), pct(d.s.Mean[k])))
+		}
+		out = append(out, Claim{Figure: "4", Paper: "after sleep the network classifies more " + d.name + " images correctly at every level",
+			Measured: strings.Join(parts, "; "), Reproduced: ok, Files: []string{d.file, "fig4a_examples.png"}})
+	}
+	most := len(lv) > 0
+	var counts []string
+	for _, l := range lv {
+		most = most && l.Rose > l.Fell
+		counts = append(counts, fmt.Sprintf("%d: %.0f rose / %.0f fell", l.Level, l.Rose, l.Fell))
+	}
+	out = append(out, Claim{Figure: "5A", Paper: "most neurons' thresholds increase during sleep",
+		Measured: strings.Join(counts, "; "), Reproduced: most, Files: []string{"fig5a_thresholds.png"}})
+	if pc := rep.Pearson; pc != nil {
+		out = append(out, Claim{Figure: "5B", Paper: "significant correlation between receptive-field neighbourhood variance and threshold change (noisy fields gain threshold)",
+			Measured: fmt.Sprintf("Pearson r = %.3f, p = %.2g, n = %d neurons", pc.R, pc.P, pc.N), Reproduced: pc.P < 0.05 && pc.R > 0,
+			Files: []string{"fig5b_rf_variance_vs_theta_change.png", "fig5cd_examples.png"}})
+	}
+	if len(abl) == 5 {
+		full, thOnly, wOnly, before, stdp := abl[3], abl[1], abl[2], abl[0], abl[4]
+		p := func(a, b []float64) float64 {
+			tt, err := analysis.PairedTTest(a, b)
+			if err != nil {
+				return math.NaN()
+			}
+			return tt.P
+		}
+		mean := func(x []float64) float64 { m, _ := analysis.MeanSD(x); return m }
+		pThr := p(full, thOnly)
+		out = append(out, Claim{Figure: "ablation", Paper: "after-sleep thresholds alone give the sleep gain (vs full sleep p = 0.22)",
+			Measured:   fmt.Sprintf("full sleep %s, thresholds only %s, p = %.2g", pct(mean(full)), pct(mean(thOnly)), pThr),
+			Reproduced: pThr > 0.05 && mean(thOnly) > mean(before), Files: []string{"ablation.png"}})
+		pW := p(before, wOnly)
+		out = append(out, Claim{Figure: "ablation", Paper: "after-sleep weights with before-sleep thresholds do not improve significantly",
+			Measured:   fmt.Sprintf("before %s, weights only %s, p = %.2g", pct(mean(before)), pct(mean(wOnly)), pW),
+			Reproduced: !(pW < 0.05 && mean(wOnly) > mean(before)), Files: []string{"ablation.png"}})
+		pS := p(full, stdp)
+		out = append(out, Claim{Figure: "ablation", Paper: "sleep with reduced inhibition and frozen thresholds (STDP only) gives the same gain (vs normal sleep p = 0.85)",
+			Measured:   fmt.Sprintf("normal sleep %s, STDP only %s, p = %.2g", pct(mean(full)), pct(mean(stdp)), pS),
+			Reproduced: pS > 0.05 && mean(stdp) > mean(before), Files: []string{"ablation.png"}})
+	}
+	return out
+}
+
+func markdown(cfg PaperConfig, rep *PaperReport) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# evsim reproduction of Tadros, Krishnan & Bazhenov (2019)\n\n")
+	fmt.Fprintf(&b, "%d excitatory neurons, seeds %v, training levels %v, labels from %d training images, %d test images (%d per distortion level). Sleep: %+v, input gain %g, %g ms.\n\n",
+		cfg.NExc, cfg.Seeds, cfg.Levels, cfg.Label, cfg.Test, cfg.Distort, cfg.Sleep.Changes, cfg.Sleep.InputGain, cfg.Sleep.DurationMS)
+	fmt.Fprintf(&b, "Every line below is computed from `results.json` by evsim; nothing is written by hand.\n\n")
+	fmt.Fprintf(&b, "| figure | the paper | this run | reproduced | files |\n| --- | --- | --- | --- | --- |\n")
+	for _, c := range rep.Claims {
+		yes := "no"
+		if c.Reproduced {
+			yes = "yes"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", c.Figure, c.Paper, c.Measured, yes, strings.Join(c.Files, ", "))
+	}
+	fmt.Fprintf(&b, "\n## Accuracy before and after sleep (Fig. 3)\n\n| training images | before | after | paired p |\n| --- | --- | --- | --- |\n")
+	for _, l := range rep.Levels {
+		fmt.Fprintf(&b, "| %d | %s ± %s | %s ± %s | %.2g |\n", l.Level, pct(l.AwakeMean), pct(l.AwakeSD), pct(l.SleptMean), pct(l.SleptSD), l.P)
+	}
+	return b.String()
+}
+
+// distortionExamples draws the first test digit under each noise and blur level.
+func distortionExamples(cfg PaperConfig, path string) error {
+	levels := len(cfg.Noise) + len(cfg.Blur)
+	W := make([]float64, mnist.Pixels*levels)
+	img := make([]uint8, mnist.Pixels)
+	src := cfg.TestSet.Image(0)
+	rng := rand.New(rand.NewPCG(1, 1))
+	col := 0
+	put := func() {
+		for i, p := range img {
+			W[i*levels+col] = float64(p) + 1e-9
+		}
+		col++
+	}
+	for _, v := range cfg.Noise {
+		analysis.GaussianNoise(img, src, v, rng)
+		put()
+	}
+	for _, v := range cfg.Blur {
+		analysis.GaussianBlur(img, src, mnist.Width, mnist.Height, v)
+		put()
+	}
+	return analysis.SaveImage(path, analysis.RFGrid(W, mnist.Pixels, levels, mnist.Width, mnist.Height, max(len(cfg.Noise), len(cfg.Blur))), 3)
+}
+
+// thresholdExamples shows the receptive fields of the first seed's 8 neurons whose
+// threshold fell most (top row) and rose most (bottom row) during sleep.
+func thresholdExamples(cfg PaperConfig, focus []Cell, path string) error {
+	if len(focus) == 0 {
+		return nil
+	}
+	c := focus[0]
+	s, err := LoadSnapshot(cfg.path(c.Seed, fmt.Sprintf("awake-%d.snap", c.Level)))
+	if err != nil {
+		return err
+	}
+	idx := make([]int, len(c.ThetaChange))
+	for k := range idx {
+		idx[k] = k
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case c.ThetaChange[a] < c.ThetaChange[b]:
+			return -1
+		case c.ThetaChange[a] > c.ThetaChange[b]:
+			return 1
+		}
+		return 0
+	})
+	k := min(8, len(idx)/2)
+	pickN := append(append([]int(nil), idx[:k]...), idx[len(idx)-k:]...)
+	n := s.Net
+	W := make([]float64, n.NIn*len(pickN))
+	for col, j := range pickN {
+		for i := range n.NIn {
+			W[i*len(pickN)+col] = n.W[i*n.NExc+j]
+		}
+	}
+	return analysis.SaveImage(path, analysis.RFGrid(W, n.NIn, len(pickN), mnist.Width, mnist.Height, max(k, 1)), 3)
+}
+
+var _ = os.Stat
