@@ -60,19 +60,19 @@ func DefaultPaper() PaperConfig {
 
 // Cell is the outcome for one seed at one training level.
 type Cell struct {
-	Seed        uint64    `json:"seed"`
-	Level       int       `json:"level"`
-	Awake       float64   `json:"awake_accuracy"`
-	Slept       float64   `json:"slept_accuracy"`
+	Seed        uint64     `json:"seed"`
+	Level       int        `json:"level"`
+	Awake       float64    `json:"awake_accuracy"`
+	Slept       float64    `json:"slept_accuracy"`
 	Sleep       SleepStats `json:"sleep"`
-	ThetaChange []float64 `json:"theta_change,omitempty"`  // per neuron, at the focus level
-	RFVariance  []float64 `json:"rf_variance,omitempty"`   // per neuron, awake receptive field
-	NoiseAwake  []float64 `json:"noise_awake,omitempty"`   // accuracy per noise level (focus)
-	NoiseSlept  []float64 `json:"noise_slept,omitempty"`
-	BlurAwake   []float64 `json:"blur_awake,omitempty"`
-	BlurSlept   []float64 `json:"blur_slept,omitempty"`
-	Ablation    *Ablation `json:"ablation,omitempty"` // focus level
-	Seconds     float64   `json:"seconds"`
+	ThetaChange []float64  `json:"theta_change,omitempty"` // per neuron, at the focus level
+	RFVariance  []float64  `json:"rf_variance,omitempty"`  // per neuron, awake receptive field
+	NoiseAwake  []float64  `json:"noise_awake,omitempty"`  // accuracy per noise level (focus)
+	NoiseSlept  []float64  `json:"noise_slept,omitempty"`
+	BlurAwake   []float64  `json:"blur_awake,omitempty"`
+	BlurSlept   []float64  `json:"blur_slept,omitempty"`
+	Ablation    *Ablation  `json:"ablation,omitempty"` // focus level
+	Seconds     float64    `json:"seconds"`
 }
 
 // Ablation is the paper's 2x2 of weights x thresholds before/after sleep, plus sleep with
@@ -237,12 +237,14 @@ func cell(ctx context.Context, cfg PaperConfig, seed uint64, level int, logf fun
 		// Fig. 4: distorted test images.
 		img := make([]uint8, mnist.Pixels)
 		for _, d := range []struct {
-			levels      []float64
-			awake, sl   *[]float64
-			distort     func(dst, src []uint8, v float64, rng *rand.Rand)
+			levels    []float64
+			awake, sl *[]float64
+			distort   func(dst, src []uint8, v float64, rng *rand.Rand)
 		}{
 			{cfg.Noise, &c.NoiseAwake, &c.NoiseSlept, func(dst, src []uint8, v float64, rng *rand.Rand) { analysis.GaussianNoise(dst, src, v, rng) }},
-			{cfg.Blur, &c.BlurAwake, &c.BlurSlept, func(dst, src []uint8, v float64, _ *rand.Rand) { analysis.GaussianBlur(dst, src, mnist.Width, mnist.Height, v) }},
+			{cfg.Blur, &c.BlurAwake, &c.BlurSlept, func(dst, src []uint8, v float64, _ *rand.Rand) {
+				analysis.GaussianBlur(dst, src, mnist.Width, mnist.Height, v)
+			}},
 		} {
 			for li, v := range d.levels {
 				set := &mnist.Set{Pixels: make([]uint8, cfg.Distort*mnist.Pixels), Labels: cfg.TestSet.Labels[:cfg.Distort]}

@@ -18,10 +18,10 @@ import (
 
 // Claim is one statement of the paper and whether this run reproduces it.
 type Claim struct {
-	Figure     string `json:"figure"`
-	Paper      string `json:"paper"`
-	Measured   string `json:"measured"`
-	Reproduced bool   `json:"reproduced"`
+	Figure     string   `json:"figure"`
+	Paper      string   `json:"paper"`
+	Measured   string   `json:"measured"`
+	Reproduced bool     `json:"reproduced"`
 	Files      []string `json:"files,omitempty"`
 }
 
@@ -39,11 +39,11 @@ type LevelSummary struct {
 
 // PaperReport is everything the report says, as data.
 type PaperReport struct {
-	NExc    int            `json:"n_exc"`
-	Seeds   []uint64       `json:"seeds"`
-	Levels  []LevelSummary `json:"levels"`
-	Claims  []Claim        `json:"claims"`
-	Cells   []Cell         `json:"cells"`
+	NExc    int                   `json:"n_exc"`
+	Seeds   []uint64              `json:"seeds"`
+	Levels  []LevelSummary        `json:"levels"`
+	Claims  []Claim               `json:"claims"`
+	Cells   []Cell                `json:"cells"`
 	Pearson *analysis.Correlation `json:"rf_variance_vs_theta_change,omitempty"`
 }
 
