@@ -48,10 +48,12 @@ type Regime struct {
 
 // Awake returns the awake (training) regime: Diehl & Cook 2015 as coded, translated to a
 // current-based neuron with one synaptic time constant (see the README for each deviation).
-// The synaptic jumps are chosen so that one input spike of weight w peaks at 0.65·w mV, an
-// excitatory spike drives its inhibitory partner 30 mV (a reliable one-spike relay), and
-// one inhibitory spike hyperpolarizes the other excitatory neurons by 14 mV, the magnitudes
-// of the conductance-based original near rest.
+// The synaptic jumps are chosen so that one input spike of weight w peaks at 0.65·w mV (the
+// conductance-based original near rest) and an excitatory spike drives its inhibitory
+// partner 30 mV (a reliable one-spike relay). One inhibitory spike hyperpolarizes the other
+// excitatory neurons by 60 mV at its peak: the original's 14 mV (17·2 ms·(v+100)/100 ms)
+// gives a weak winner-take-all with current-based input, which lacks the reversal-potential
+// saturation of the original, and the network then unlearns (README, "deviations").
 func Awake() Regime {
 	r := Regime{
 		Name: "awake",
@@ -76,7 +78,7 @@ func Awake() Regime {
 	}
 	r.JIn = 0.65 / PSPPeak(r.Exc.TauM, r.TauS)
 	r.JEI = 30 / PSPPeak(r.Inh.TauM, r.TauS)
-	r.JIE = 14 / PSPPeak(r.Exc.TauM, r.TauS)
+	r.JIE = 60 / PSPPeak(r.Exc.TauM, r.TauS)
 	return r
 }
 
