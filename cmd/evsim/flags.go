@@ -50,8 +50,9 @@ func usageText(fs *flag.FlagSet, w io.Writer) {
 	fmt.Fprintf(w, `evsim: event-driven simulation of the Diehl & Cook 2015 network on MNIST, and sleep.
 
 Phases, each with an example:
-  run     train a new network (or continue -in), label, test: the default experiment
-            evsim -n 100 -train 1000 -test 10000
+  run     train a new network (or continue -in), test, sleep, relabel, test again:
+          the default experiment
+            evsim -n 100 -train 1000 -test 10000 -sleep-inh 0 -sleep-stdp=false -sleep-ms 5000
   train   train (a new network, or continue -in), label, write -out
             evsim -phase train -n 400 -train 60000 -out net400.snap
   test    classify test images with a labelled snapshot

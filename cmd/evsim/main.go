@@ -241,7 +241,15 @@ func (e *env) training() (*mnist.Set, error) {
 // simulate runs the phases run, train, test and sleep.
 func (e *env) simulate() error {
 	o, snap := e.o, e.snap
-	if o.phase == "run" || o.phase == "train" {
+	switch o.phase {
+	case "run": // train, then sleep: test before, sleep, relabel, test after
+		if err := e.trainPhase(); err != nil {
+			return err
+		}
+		if err := e.sleepPhase(); err != nil {
+			return err
+		}
+	case "train":
 		if err := e.trainPhase(); err != nil {
 			return err
 		}
@@ -250,13 +258,20 @@ func (e *env) simulate() error {
 				return err
 			}
 		}
-	}
-	if o.phase == "test" && o.label > 0 {
-		if err := e.labelPhase("label"); err != nil {
-			return err
+	case "test":
+		if o.label > 0 {
+			if err := e.labelPhase("label"); err != nil {
+				return err
+			}
 		}
-	}
-	if o.phase == "sleep" {
+		if o.test > 0 {
+			score, err := e.testPhase("test")
+			if err != nil {
+				return err
+			}
+			e.res.Test = &score
+		}
+	case "sleep":
 		if err := e.sleepPhase(); err != nil {
 			return err
 		}
@@ -267,13 +282,6 @@ func (e *env) simulate() error {
 			return err
 		}
 		e.res.Out = o.out
-	}
-	if (o.phase == "run" || o.phase == "test") && o.test > 0 {
-		score, err := e.testPhase("test")
-		if err != nil {
-			return err
-		}
-		e.res.Test = &score
 	}
 	return nil
 }

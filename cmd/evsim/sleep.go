@@ -31,7 +31,9 @@ func (e *env) sleepPhase() error {
 		o.label = max(snap.Meta.LabelImages, 1000)
 	}
 	if startMS == 0 {
-		if snap.Meta.Labels == nil {
+		// Before and after sleep are scored the same way: labels from the same o.label
+		// training images, so that the comparison measures sleep and nothing else.
+		if snap.Meta.Labels == nil || snap.Meta.LabelImages != o.label {
 			if err := e.labelPhase("label"); err != nil {
 				return err
 			}
