@@ -82,6 +82,17 @@ func Awake() Regime {
 	return r
 }
 
+// AwakeN is Awake for a population of nExc excitatory neurons: the threshold increment
+// grows with the population, ThetaPlus = 0.05 mV · max(1, nExc/100). With the same number of
+// training images, each neuron of a larger population wins fewer of them; scaling θ+ keeps
+// the pace of homeostasis per image the same, so that one pass over the training set
+// suffices at every size (Diehl & Cook instead trained larger networks for more passes).
+func AwakeN(nExc int) Regime {
+	r := Awake()
+	r.ThetaPlus *= max(1, float64(nExc)/100)
+	return r
+}
+
 // Frozen returns r with plasticity, the threshold rule and normalization off: the regime
 // used for labelling and testing.
 func (r Regime) Frozen() Regime {

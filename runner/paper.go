@@ -144,7 +144,7 @@ func trainLevels(ctx context.Context, cfg PaperConfig, seed uint64, logf func(st
 			continue
 		}
 		if snap == nil {
-			snap = &Snapshot{Meta: Meta{NIn: mnist.Pixels, NExc: cfg.NExc, Seed: seed, Regime: model.Awake(), Engine: cfg.Engine}, Net: NewNetwork(mnist.Pixels, cfg.NExc, seed)}
+			snap = &Snapshot{Meta: Meta{NIn: mnist.Pixels, NExc: cfg.NExc, Seed: seed, Regime: model.AwakeN(cfg.NExc), Engine: cfg.Engine}, Net: NewNetwork(mnist.Pixels, cfg.NExc, seed)}
 			// Continue from the highest level already on disk.
 			for _, l := range cfg.Levels {
 				if l >= level {

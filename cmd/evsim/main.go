@@ -180,7 +180,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		} else {
 			e.snap = &runner.Snapshot{
-				Meta: runner.Meta{NIn: mnist.Pixels, NExc: o.n, Seed: o.seed, Regime: model.Awake(), Engine: e.spec},
+				Meta: runner.Meta{NIn: mnist.Pixels, NExc: o.n, Seed: o.seed, Regime: model.AwakeN(o.n), Engine: e.spec},
 				Net:  runner.NewNetwork(mnist.Pixels, o.n, o.seed),
 			}
 		}
