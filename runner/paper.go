@@ -282,9 +282,10 @@ func cell(ctx context.Context, cfg PaperConfig, seed uint64, level int, logf fun
 		if ab.WAfterThBefore, err = mix(slept, awake.Net); err != nil {
 			return c, err
 		}
+		// The paper's last ablation: STDP on, thresholds frozen, inhibition halved.
 		stdp := awake.Net.Clone()
 		sc := cfg.Sleep
-		sc.Changes.Threshold = false
+		sc.Changes.STDP, sc.Changes.Threshold = true, false
 		sc.Changes.InhScale = cfg.Sleep.Changes.InhScale / 2
 		if _, err := sleep(stdp, sc); err != nil {
 			return c, err
