@@ -100,7 +100,7 @@ func New(net *model.Network, r model.Regime) (*Engine, error) {
 	n := net.NExc
 	e := &Engine{
 		net: net, r: r,
-		ke:      model.NewKernel(r.Exc, r.TauS, r.TauTheta),
+		ke:      model.NewKernel(r.Exc, r.TauS, r.ThetaTau()),
 		ki:      model.NewKernel(r.Inh, r.TauS, math.Inf(1)),
 		q:       queue.New(4 * n),
 		a:       make([]float64, n),

@@ -42,7 +42,7 @@ type Regime struct {
 	PairSTDP bool    // potentiation without the post2 factor (BindsNET's PostPre) instead of Diehl & Cook's
 
 	Plastic    bool    // STDP on input -> excitatory weights
-	AdaptTheta bool    // threshold rule (θ += ThetaPlus per spike)
+	AdaptTheta bool    // threshold rule: θ += ThetaPlus per spike and decays with TauTheta; off: θ is constant
 	ColumnSum  float64 // if > 0, each neuron's input weights are scaled to this sum before every training trial
 }
 
@@ -91,6 +91,15 @@ func AwakeN(nExc int) Regime {
 	r := Awake()
 	r.ThetaPlus *= max(1, float64(nExc)/100)
 	return r
+}
+
+// ThetaTau is the time constant with which θ decays under r: TauTheta with the threshold
+// rule on, +Inf (θ constant) with it off, as in Diehl & Cook's test mode.
+func (r *Regime) ThetaTau() float64 {
+	if !r.AdaptTheta {
+		return math.Inf(1)
+	}
+	return r.TauTheta
 }
 
 // Frozen returns r with plasticity, the threshold rule and normalization off: the regime

@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 )
 
@@ -150,5 +151,33 @@ func TestValidate(t *testing.T) {
 		if r.Validate() == nil {
 			t.Errorf("bad regime %d accepted", k)
 		}
+	}
+}
+
+// TestSleepDiffersOnlyByItsChanges: the sleep regime is the awake one with exactly the
+// fields that SleepChanges names changed, and nothing else.
+func TestSleepDiffersOnlyByItsChanges(t *testing.T) {
+	a := AwakeN(400)
+	c := SleepChanges{LeakScale: 2, ExcGain: 3, InhScale: 0.5, STDP: false, Threshold: true}
+	s := Sleep(a, c)
+	want := map[string]bool{"Name": true, "Exc.TauM": true, "JIn": true, "JIE": true, "Plastic": true, "ColumnSum": true}
+	var diff func(prefix string, x, y reflect.Value)
+	diff = func(prefix string, x, y reflect.Value) {
+		for i := range x.NumField() {
+			name := prefix + x.Type().Field(i).Name
+			fx, fy := x.Field(i), y.Field(i)
+			if fx.Kind() == reflect.Struct {
+				diff(name+".", fx, fy)
+				continue
+			}
+			changed := !reflect.DeepEqual(fx.Interface(), fy.Interface())
+			if changed != want[name] {
+				t.Errorf("%s: changed = %v (awake %v, sleep %v), want changed = %v", name, changed, fx, fy, want[name])
+			}
+		}
+	}
+	diff("", reflect.ValueOf(a), reflect.ValueOf(s))
+	if s.Exc.TauM != a.Exc.TauM/2 || s.JIn != 3*a.JIn || s.JIE != a.JIE/2 || s.Plastic || !s.AdaptTheta || s.ColumnSum != 0 {
+		t.Fatalf("sleep regime %+v does not apply the changes %+v", s, c)
 	}
 }

@@ -207,3 +207,48 @@ func TestSleepRunawayGuard(t *testing.T) {
 		t.Fatalf("runaway input accepted or not explained: %v", err)
 	}
 }
+
+// TestMeanImageOfSeenImages: the sleep input is the pixel-wise mean of the first count
+// images (the ones a network has seen), not of the whole set.
+func TestMeanImageOfSeenImages(t *testing.T) {
+	set := &mnist.Set{Pixels: make([]uint8, 3*mnist.Pixels), Labels: []uint8{0, 1, 2}}
+	for i := range mnist.Pixels {
+		set.Pixels[i], set.Pixels[mnist.Pixels+i], set.Pixels[2*mnist.Pixels+i] = 10, 30, 250
+	}
+	m := MeanImage(set, 2)
+	if m[0] != 20 || m[mnist.Pixels-1] != 20 {
+		t.Fatalf("mean of the first 2 images = %v, want 20", m[0])
+	}
+	if all := MeanImage(set, 3); math.Abs(all[5]-290.0/3) > 1e-12 {
+		t.Fatalf("mean of 3 = %v", all[5])
+	}
+}
+
+// TestSleepWithRulesOffChangesNothing: with STDP and the threshold rule both off, a sleep
+// leaves weights and thresholds bit-identical (on both engines), though neurons fire.
+func TestSleepWithRulesOffChangesNothing(t *testing.T) {
+	set := trainSet(t, 50)
+	for _, spec := range []EngineSpec{{Kind: "event"}, {Kind: "stepped", Dt: 0.5}} {
+		net := NewNetwork(mnist.Pixels, 20, 2)
+		if _, err := Train(context.Background(), net, TrainConfig{Set: set, Count: 50, Seed: 2, Engine: spec, Regime: model.AwakeN(20)}); err != nil {
+			t.Fatal(err)
+		}
+		before := net.Clone()
+		cfg := DefaultSleep()
+		cfg.Changes.STDP, cfg.Changes.Threshold, cfg.Changes.InhScale = false, false, 0
+		cfg.Mean, cfg.Seed, cfg.Engine, cfg.Awake, cfg.DurationMS = MeanImage(set, 50), 2, spec, model.AwakeN(20), 2000
+		st, err := Sleep(context.Background(), net, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.ExcSpikes == 0 {
+			t.Fatalf("%v: no spikes in sleep: the test exercises nothing", spec)
+		}
+		if !slices.Equal(net.W, before.W) || !slices.Equal(net.Theta, before.Theta) {
+			t.Fatalf("%v: weights or thresholds changed with both rules off", spec)
+		}
+		if st.ThetaRose+st.ThetaFell != 0 || st.WeightChange != 0 {
+			t.Fatalf("%v: stats report changes: %+v", spec, st)
+		}
+	}
+}

@@ -66,7 +66,7 @@ func New(net *model.Network, r model.Regime, dt float64) (*Engine, error) {
 	}
 	e := &Engine{
 		net: net, r: r, dt: dt,
-		ke:       model.NewKernel(r.Exc, r.TauS, r.TauTheta),
+		ke:       model.NewKernel(r.Exc, r.TauS, r.ThetaTau()),
 		ki:       model.NewKernel(r.Inh, r.TauS, math.Inf(1)),
 		refLeft:  make([]int32, net.NExc),
 		refLeftI: make([]int32, net.NExc),
@@ -130,7 +130,7 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 	ke, ki := &e.ke, &e.ki
 	U, I, UI, II, Th := net.U, net.I, net.UI, net.II, net.Theta
 	jin, jei, jie := e.r.JIn, e.r.JEI, e.r.JIE
-	decayTheta := !math.IsInf(e.r.TauTheta, 1)
+	decayTheta := !math.IsInf(e.ke.TauTheta, 1)
 	next := 0
 	ins := tr.Inputs
 	for k := 1; k <= kp+kr; k++ {
