@@ -98,7 +98,7 @@ func Responses(ctx context.Context, net *model.Network, cfg RespondConfig) ([][]
 	return out, nil
 }
 
-// toRest puts every membrane and current at rest and clears refractoriness and traces;
+// toRest puts every membrane and current at rest and clears refractoriness;
 // weights and thresholds are untouched.
 func toRest(n *model.Network) {
 	clear(n.U)

@@ -81,6 +81,9 @@ func TestIntensityRetry(t *testing.T) {
 func TestResponsesIndependentOfWorkers(t *testing.T) {
 	set := trainSet(t, 24)
 	net := NewNetwork(mnist.Pixels, 16, 3)
+	for j := range net.Theta { // a trained network's thresholds: frozen responses must not let them drift
+		net.Theta[j] = float64(j)
+	}
 	before := net.Clone()
 	cfg := RespondConfig{Set: set, Count: set.Len(), Seed: 3, Stream: StreamTest, Engine: EngineSpec{Kind: "event"}, Regime: model.Awake().Frozen()}
 	cfg.Workers = 1
@@ -105,7 +108,7 @@ func TestResponsesIndependentOfWorkers(t *testing.T) {
 	if total == 0 {
 		t.Fatal("no spikes at all")
 	}
-	if !slices.Equal(net.W, before.W) || !slices.Equal(net.U, before.U) {
+	if !slices.Equal(net.W, before.W) || !slices.Equal(net.U, before.U) || !slices.Equal(net.Theta, before.Theta) {
 		t.Fatal("Responses modified the network")
 	}
 	if _, err := Responses(context.Background(), net, RespondConfig{Set: set, Count: 1, Regime: model.Awake(), Engine: EngineSpec{Kind: "event"}}); err == nil {
