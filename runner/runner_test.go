@@ -255,3 +255,28 @@ func TestSleepWithRulesOffChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestFrozenThresholdsDoNotDecay: with the threshold rule off (labelling, testing), a
+// presentation leaves θ bit-identical on both engines; otherwise each worker's copy would
+// drift and results would depend on the number of workers.
+func TestFrozenThresholdsDoNotDecay(t *testing.T) {
+	set := trainSet(t, 1)
+	for _, spec := range []EngineSpec{{Kind: "event"}, {Kind: "stepped", Dt: 0.5}} {
+		net := NewNetwork(mnist.Pixels, 8, 4)
+		for j := range net.Theta {
+			net.Theta[j] = 10 + float64(j)
+		}
+		before := slices.Clone(net.Theta)
+		eng, err := spec.New(net, model.AwakeN(8).Frozen())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var in inputs
+		if err := eng.Present(in.Trial(set.Image(0), 2, imageRNG(4, StreamTest, 0, 0)), make([]int32, 8)); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(net.Theta, before) {
+			t.Fatalf("%v: θ changed during a frozen presentation: %v -> %v", spec, before, net.Theta)
+		}
+	}
+}
