@@ -186,20 +186,12 @@ func cell(ctx context.Context, cfg PaperConfig, seed uint64, level int, logf fun
 	if err != nil {
 		return c, err
 	}
-	frozen := awake.Meta.Regime.Frozen()
-	label := func(net *model.Network) ([]int, error) {
-		counts, err := Responses(ctx, net, RespondConfig{Set: cfg.Train, Count: cfg.Label, Seed: seed, Stream: StreamLabel, Engine: cfg.Engine, Regime: frozen, Workers: cfg.Workers})
-		if err != nil {
-			return nil, err
-		}
-		return analysis.Assign(counts, cfg.Train.Labels[:cfg.Label], 10)
-	}
+	ev := Evaluator{Engine: cfg.Engine, Seed: seed, Workers: cfg.Workers}
+	r := awake.Meta.Regime
+	label := func(net *model.Network) ([]int, error) { return ev.Label(ctx, net, r, cfg.Train, cfg.Label) }
 	test := func(net *model.Network, labels []int, set *mnist.Set, n int) (float64, error) {
-		counts, err := Responses(ctx, net, RespondConfig{Set: set, Count: n, Seed: seed, Stream: StreamTest, Engine: cfg.Engine, Regime: frozen, Workers: cfg.Workers})
-		if err != nil {
-			return 0, err
-		}
-		return analysis.Evaluate(counts, set.Labels[:n], labels).Accuracy, nil
+		sc, err := ev.Score(ctx, net, r, labels, set, n)
+		return sc.Accuracy, err
 	}
 	sleep := func(net *model.Network, sc SleepConfig) (SleepStats, error) {
 		sc.Mean = MeanImage(cfg.Train, level)

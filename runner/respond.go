@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/evsim/evsim/analysis"
 	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner/mnist"
 )
@@ -107,4 +108,34 @@ func toRest(n *model.Network) {
 	clear(n.II)
 	clear(n.RefEnd)
 	clear(n.RefEndI)
+}
+
+// Evaluator labels and scores frozen networks the Diehl & Cook way: labels from the mean
+// responses to training images, then classification of other images by those labels.
+// Labelling and scoring draw their input spikes from different streams.
+type Evaluator struct {
+	Engine  EngineSpec
+	Seed    uint64
+	Workers int
+	// Progress, if not nil, is called with the images done in the current call.
+	Progress func(done int)
+}
+
+// Label assigns each neuron of net the class of its highest mean response to the first n
+// images of set, under regime r frozen.
+func (ev Evaluator) Label(ctx context.Context, net *model.Network, r model.Regime, set *mnist.Set, n int) ([]int, error) {
+	counts, err := Responses(ctx, net, RespondConfig{Set: set, Count: n, Seed: ev.Seed, Stream: StreamLabel, Engine: ev.Engine, Regime: r.Frozen(), Workers: ev.Workers, Progress: ev.Progress})
+	if err != nil {
+		return nil, err
+	}
+	return analysis.Assign(counts, set.Labels[:n], 10)
+}
+
+// Score classifies the first n images of set with labels and scores the result.
+func (ev Evaluator) Score(ctx context.Context, net *model.Network, r model.Regime, labels []int, set *mnist.Set, n int) (analysis.Score, error) {
+	counts, err := Responses(ctx, net, RespondConfig{Set: set, Count: n, Seed: ev.Seed, Stream: StreamTest, Engine: ev.Engine, Regime: r.Frozen(), Workers: ev.Workers, Progress: ev.Progress})
+	if err != nil {
+		return analysis.Score{}, err
+	}
+	return analysis.Evaluate(counts, set.Labels[:n], labels), nil
 }

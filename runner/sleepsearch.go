@@ -77,20 +77,13 @@ func SearchSleep(ctx context.Context, cfg SearchConfig) ([]SearchRow, error) {
 		Labels: cfg.Set.Labels[cfg.Set.Len()-cfg.Validation:],
 	}
 	accuracy := func(net *model.Network, r model.Regime, seed uint64) (float64, error) {
-		frozen := r.Frozen()
-		counts, err := Responses(ctx, net, RespondConfig{Set: cfg.Set, Count: cfg.Label, Seed: seed, Stream: StreamLabel, Engine: cfg.Engine, Regime: frozen, Workers: cfg.Workers})
+		ev := Evaluator{Engine: cfg.Engine, Seed: seed, Workers: cfg.Workers}
+		labels, err := ev.Label(ctx, net, r, cfg.Set, cfg.Label)
 		if err != nil {
 			return 0, err
 		}
-		labels, err := analysis.Assign(counts, cfg.Set.Labels[:cfg.Label], 10)
-		if err != nil {
-			return 0, err
-		}
-		counts, err = Responses(ctx, net, RespondConfig{Set: val, Count: val.Len(), Seed: seed, Stream: StreamTest, Engine: cfg.Engine, Regime: frozen, Workers: cfg.Workers})
-		if err != nil {
-			return 0, err
-		}
-		return analysis.Evaluate(counts, val.Labels, labels).Accuracy, nil
+		sc, err := ev.Score(ctx, net, r, labels, val, val.Len())
+		return sc.Accuracy, err
 	}
 	before := make([]float64, len(cfg.Nets))
 	for k, s := range cfg.Nets {

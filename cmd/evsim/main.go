@@ -371,15 +371,8 @@ func (e *env) labelPhase(what string) error {
 		return err
 	}
 	t0 := time.Now()
-	bar := newProgress(what, o.label, o.quiet)
-	counts, err := runner.Responses(e.ctx, snap.Net, runner.RespondConfig{
-		Set: set, Count: o.label, Seed: o.seed, Stream: runner.StreamLabel,
-		Engine: e.spec, Regime: snap.Meta.Regime.Frozen(), Workers: o.workers, Progress: bar.Update,
-	})
-	if err != nil {
-		return err
-	}
-	if snap.Meta.Labels, err = analysis.Assign(counts, set.Labels[:o.label], 10); err != nil {
+	ev := runner.Evaluator{Engine: e.spec, Seed: o.seed, Workers: o.workers, Progress: newProgress(what, o.label, o.quiet).Update}
+	if snap.Meta.Labels, err = ev.Label(e.ctx, snap.Net, snap.Meta.Regime, set, o.label); err != nil {
 		return err
 	}
 	snap.Meta.LabelImages = o.label
@@ -410,16 +403,13 @@ func (e *env) testPhase(what string) (analysis.Score, error) {
 		return analysis.Score{}, err
 	}
 	t0 := time.Now()
-	bar := newProgress(what, o.test, o.quiet)
-	counts, err := runner.Responses(e.ctx, snap.Net, runner.RespondConfig{
-		Set: testSet, Count: o.test, Seed: o.seed, Stream: runner.StreamTest,
-		Engine: e.spec, Regime: snap.Meta.Regime.Frozen(), Workers: o.workers, Progress: bar.Update,
-	})
+	ev := runner.Evaluator{Engine: e.spec, Seed: o.seed, Workers: o.workers, Progress: newProgress(what, o.test, o.quiet).Update}
+	score, err := ev.Score(e.ctx, snap.Net, snap.Meta.Regime, snap.Meta.Labels, testSet, o.test)
 	if err != nil {
 		return analysis.Score{}, err
 	}
 	e.res.Timing[what] = time.Since(t0).Seconds()
-	return analysis.Evaluate(counts, testSet.Labels, snap.Meta.Labels), nil
+	return score, nil
 }
 
 func (e *env) export() error {
