@@ -60,6 +60,9 @@ func DefaultPaper() PaperConfig {
 
 // Cell is the outcome for one seed at one training level.
 type Cell struct {
+	// Config identifies the settings the cell was computed with; a resumed run with other
+	// settings recomputes the cell instead of reusing it.
+	Config      string     `json:"config"`
 	Seed        uint64     `json:"seed"`
 	Level       int        `json:"level"`
 	Awake       float64    `json:"awake_accuracy"`
@@ -176,12 +179,14 @@ func trainLevels(ctx context.Context, cfg PaperConfig, seed uint64, logf func(st
 // cell computes (or loads) one seed x level result.
 func cell(ctx context.Context, cfg PaperConfig, seed uint64, level int, logf func(string, ...any)) (Cell, error) {
 	out := cfg.path(seed, fmt.Sprintf("cell-%d.json", level))
+	config := fmt.Sprintf("label=%d test=%d distort=%d noise=%v blur=%v focus=%d engine=%v sleep=%+v gain=%g ms=%g",
+		cfg.Label, cfg.Test, cfg.Distort, cfg.Noise, cfg.Blur, cfg.Focus, cfg.Engine, cfg.Sleep.Changes, cfg.Sleep.InputGain, cfg.Sleep.DurationMS)
 	var c Cell
-	if b, err := os.ReadFile(out); err == nil && json.Unmarshal(b, &c) == nil {
+	if b, err := os.ReadFile(out); err == nil && json.Unmarshal(b, &c) == nil && c.Config == config {
 		return c, nil
 	}
 	t0 := time.Now()
-	c = Cell{Seed: seed, Level: level}
+	c = Cell{Config: config, Seed: seed, Level: level}
 	awake, err := LoadSnapshot(cfg.path(seed, fmt.Sprintf("awake-%d.snap", level)))
 	if err != nil {
 		return c, err
