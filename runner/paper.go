@@ -47,14 +47,14 @@ func DefaultPaper() PaperConfig {
 		NExc:    400,
 		Seeds:   []uint64{1, 2, 3, 4, 5},
 		Levels:  []int{1000, 2000, 5000, 10000, 20000, 40000, 60000},
-		Label:   10000,
-		Test:    10000,
-		Distort: 2000,
+		Label:   5000,
+		Test:    5000,
+		Distort: 1000,
 		Noise:   []float64{0, 0.1, 0.3, 0.5, 0.7, 0.9},
 		Blur:    []float64{0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4},
 		Focus:   1000,
 		Engine:  EngineSpec{Kind: "event"},
-		Sleep:   DefaultSleep(),
+		Sleep:   ValidatedSleep(),
 	}
 }
 

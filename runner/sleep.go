@@ -143,3 +143,12 @@ func DefaultSleep() SleepConfig {
 		DurationMS: 10000,
 	}
 }
+
+// ValidatedSleep is the sleep that evsim's validation search ranked best for 400 neurons
+// after 1,000 training images (README, "Sleep"): no lateral inhibition, STDP off, the
+// threshold rule on, 5 s. The paper pipeline uses it unless told otherwise.
+func ValidatedSleep() SleepConfig {
+	c := DefaultSleep()
+	c.Changes.InhScale, c.Changes.STDP, c.DurationMS = 0, false, 5000
+	return c
+}

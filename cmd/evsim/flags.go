@@ -64,7 +64,9 @@ Phases, each with an example:
             evsim -phase sleepsearch -in s1.snap,s2.snap,s3.snap -grid-gain 1,2 -grid-ms 5000,20000
   export  write weights, thresholds and labels as NumPy .npz (numpy.load)
             evsim -phase export -in net400.snap -out net400.npz
-  paper   reproduce the paper's figures, statistics and report (400 neurons, 5 seeds)
+  paper   reproduce the paper's figures, statistics and report (400 neurons, 5 seeds,
+          labels from 5000 training images, 5000 test images, the validated sleep:
+          inhibition off, STDP off, 5 s; sleep flags given override it)
             evsim -phase paper -dir paper-results
 
 An interrupted train or sleep (Ctrl-C, SIGTERM) finishes its image, writes a checkpoint
@@ -106,7 +108,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.paper.dir, "dir", "paper-results", "results folder of -phase paper (rerun the same command to resume)")
 	fs.IntVar(&o.paper.seeds, "seeds", 5, "network initializations of -phase paper: seeds -seed, -seed+1, ..., in [1, 100]")
 	fs.StringVar(&o.paper.levels, "levels", "1000,2000,5000,10000,20000,40000,60000", "training levels of -phase paper; the first is the focus of Fig. 4, 5B-D and the ablations")
-	fs.IntVar(&o.paper.distort, "distort", 2000, "test images per distortion level in -phase paper, in [1, 10000]")
+	fs.IntVar(&o.paper.distort, "distort", 1000, "test images per distortion level in -phase paper, in [1, 10000]")
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -234,9 +236,6 @@ func (o *options) validate() error {
 		}
 		if !o.set["n"] {
 			o.n = 400
-		}
-		if o.label == -1 {
-			o.label = 10000
 		}
 		if o.test == 0 {
 			return usagef("-test 0: -phase paper needs test images")

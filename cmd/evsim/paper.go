@@ -47,13 +47,25 @@ func (e *env) paperPhase() error {
 		return err
 	}
 	cfg.Levels, cfg.Focus = levels, levels[0]
-	if o.label > 0 {
+	if o.set["label"] {
 		cfg.Label = o.label
 	}
-	cfg.Test, cfg.Distort = o.test, min(o.paper.distort, o.test)
-	cfg.Sleep.Changes.LeakScale, cfg.Sleep.Changes.ExcGain, cfg.Sleep.Changes.InhScale = o.sleep.leak, o.sleep.exc, o.sleep.inh
-	cfg.Sleep.Changes.STDP, cfg.Sleep.Changes.Threshold, cfg.Sleep.Changes.Normalize = o.sleep.stdp, o.sleep.theta, o.sleep.normalize
-	cfg.Sleep.InputGain, cfg.Sleep.DurationMS = o.sleep.gain, o.sleep.ms
+	if o.set["test"] {
+		cfg.Test = o.test
+	}
+	cfg.Distort = min(o.paper.distort, cfg.Test)
+	// The validated sleep, with any sleep flag given on the command line applied on top.
+	sc := &cfg.Sleep
+	for name, set := range map[string]func(){
+		"sleep-leak": func() { sc.Changes.LeakScale = o.sleep.leak }, "sleep-exc": func() { sc.Changes.ExcGain = o.sleep.exc },
+		"sleep-inh": func() { sc.Changes.InhScale = o.sleep.inh }, "sleep-stdp": func() { sc.Changes.STDP = o.sleep.stdp },
+		"sleep-theta": func() { sc.Changes.Threshold = o.sleep.theta }, "sleep-norm": func() { sc.Changes.Normalize = o.sleep.normalize },
+		"sleep-gain": func() { sc.InputGain = o.sleep.gain }, "sleep-ms": func() { sc.DurationMS = o.sleep.ms },
+	} {
+		if o.set[name] {
+			set()
+		}
+	}
 	if cfg.Train, err = e.training(); err != nil {
 		return err
 	}
