@@ -302,12 +302,12 @@ func savePlot(path string, p *plot.Plot) (err error) {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, buf.Bytes())
+	return WriteFileAtomic(path, buf.Bytes())
 }
 
-// writeAtomic writes data to a temporary file in path's directory and renames it over
+// WriteFileAtomic writes data to a temporary file in path's directory and renames it over
 // path, so readers see either the old file or the complete new one. The file is 0644.
-func writeAtomic(path string, data []byte) (err error) {
+func WriteFileAtomic(path string, data []byte) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
@@ -370,5 +370,5 @@ func SaveImage(path string, img image.Image, scale int) error {
 	if err := png.Encode(&buf, out); err != nil {
 		return err
 	}
-	return writeAtomic(path, buf.Bytes())
+	return WriteFileAtomic(path, buf.Bytes())
 }

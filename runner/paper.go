@@ -298,7 +298,7 @@ func cell(ctx context.Context, cfg PaperConfig, seed uint64, level int, logf fun
 	}
 	c.Seconds = time.Since(t0).Seconds()
 	b, _ := json.Marshal(c)
-	if err := writeAtomic(out, b); err != nil {
+	if err := analysis.WriteFileAtomic(out, b); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -317,12 +317,4 @@ func normalized(rf []float64) []float64 {
 		}
 	}
 	return out
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

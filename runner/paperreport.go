@@ -186,10 +186,10 @@ func WriteReport(cfg PaperConfig, cells []Cell) (*PaperReport, error) {
 	}
 	rep.Claims = claims(cfg, rep, focus, abl, noiseA, noiseS, blurA, blurS)
 	b, _ := json.MarshalIndent(rep, "", "  ")
-	if err := writeAtomic(file("results.json"), b); err != nil {
+	if err := analysis.WriteFileAtomic(file("results.json"), b); err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(file("report.md"), []byte(markdown(cfg, rep))); err != nil {
+	if err := analysis.WriteFileAtomic(file("report.md"), []byte(markdown(cfg, rep))); err != nil {
 		return nil, err
 	}
 	return rep, nil
@@ -215,7 +215,7 @@ func writeCSV(path string, rows [][]string) error {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
 	w.WriteAll(rows)
-	return writeAtomic(path, []byte(b.String()))
+	return analysis.WriteFileAtomic(path, []byte(b.String()))
 }
 
 // claims compares each of the paper's statements with this run.

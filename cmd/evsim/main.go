@@ -206,8 +206,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if o.jsonPath != "" {
-		if err := writeFileAtomic(o.jsonPath, enc); err != nil {
-			return err
+		if err := analysis.WriteFileAtomic(o.jsonPath, enc); err != nil {
+			return fmt.Errorf("cannot write %s: %w", o.jsonPath, err)
 		}
 	}
 	return nil
@@ -457,17 +457,4 @@ func mean(x []float64) float64 {
 		s += v
 	}
 	return s / float64(max(len(x), 1))
-}
-
-// writeFileAtomic writes data to path through a temporary file and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	return nil
 }
