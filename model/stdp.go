@@ -80,6 +80,7 @@ func (r *Regime) Depress(n *Network, i int, t float64, posts []int32) {
 			continue
 		}
 		row[j] = max(row[j]-r.NuPre*p, 0)
+		n.touch(int(j))
 	}
 }
 
@@ -95,6 +96,7 @@ func (r *Regime) Potentiate(n *Network, j int, t float64, pres []int32) {
 		return
 	}
 	g := r.NuPost * post2
+	n.touch(j)
 	for _, i := range pres {
 		p := Trace(t, n.LastPre[i], r.TauPre, r.TraceCut)
 		if p == 0 {

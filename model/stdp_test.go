@@ -80,6 +80,90 @@ func TestNormalizeColumns(t *testing.T) {
 	}
 }
 
+// TestNormalizeChangedColumns: after STDP, normalizing only the columns the rule touched
+// gives, bit for bit, what a full pass gives (a resumed run does the full pass), and a
+// second normalization changes nothing. Direct writes announced by WeightsChanged and a
+// new target are normalized in full.
+func TestNormalizeChangedColumns(t *testing.T) {
+	const nIn, nExc = 50, 12
+	r := Awake()
+	rng := rand.New(rand.NewPCG(4, 4))
+	net := NewNetwork(nIn, nExc, rng)
+	net.NormalizeColumns(78, nil)
+	for round := range 20 {
+		// A few neurons spike and a few inputs spike around them.
+		before := append([]float64(nil), net.W...)
+		tm := float64(round * 10)
+		for range 3 {
+			j := rng.IntN(nExc)
+			pres := []int32{int32(rng.IntN(nIn)), int32(rng.IntN(nIn))}
+			for _, i := range pres {
+				net.LastPre[i] = tm - rng.Float64()*5
+			}
+			r.Potentiate(net, j, tm, pres)
+			net.LastPost[j] = tm
+		}
+		r.Depress(net, rng.IntN(nIn), tm+1, []int32{0, 1})
+		touched := map[int]bool{}
+		for k := range before {
+			if net.W[k] != before[k] {
+				touched[k%nExc] = true
+			}
+		}
+		if round > 2 && len(touched) == 0 {
+			t.Fatalf("round %d: the rule changed no weight: the test exercises nothing", round)
+		}
+		full := net.Clone()
+		full.WeightsChanged()
+		full.NormalizeColumns(78, nil)
+		net.NormalizeColumns(78, nil)
+		for j := range nExc {
+			s, m := 0.0, 0.0
+			for i := range nIn {
+				w, f := net.W[i*nExc+j], full.W[i*nExc+j]
+				if w != f {
+					t.Fatalf("round %d: column %d (touched %v) differs from the full pass: %v vs %v", round, j, touched[j], w, f)
+				}
+				s, m = s+w, max(m, w)
+			}
+			if math.Abs(s-78) > 1e-9 {
+				t.Fatalf("round %d: column %d sums to %v", round, j, s)
+			}
+			if net.ColMax()[j] != m {
+				t.Fatalf("round %d: column %d max %v, ColMax %v", round, j, m, net.ColMax()[j])
+			}
+		}
+	}
+	again := net.Clone()
+	again.WeightsChanged()
+	again.NormalizeColumns(78, nil)
+	if !reflect.DeepEqual(again.W, net.W) {
+		t.Fatal("normalizing a normalized network changed it")
+	}
+	// A direct write, announced, is normalized even though no STDP touched it.
+	net.W[3*nExc+5] += 10
+	net.WeightsChanged()
+	net.NormalizeColumns(78, nil)
+	s := 0.0
+	for i := range nIn {
+		s += net.W[i*nExc+5]
+	}
+	if math.Abs(s-78) > 1e-9 {
+		t.Fatalf("after WeightsChanged column 5 sums to %v, want 78", s)
+	}
+	// A new target rescales every column.
+	net.NormalizeColumns(39, nil)
+	for j := range nExc {
+		s := 0.0
+		for i := range nIn {
+			s += net.W[i*nExc+j]
+		}
+		if math.Abs(s-39) > 1e-9 {
+			t.Fatalf("after a new target column %d sums to %v, want 39", j, s)
+		}
+	}
+}
+
 func TestActiveSet(t *testing.T) {
 	var a ActiveSet
 	a.Reset(5)
