@@ -214,6 +214,49 @@ func TestPoisson(t *testing.T) {
 	}
 }
 
+// TestPoissonMatchesLinearScan: the search over active inputs picks, spike for spike, the
+// input that the definition picks (the first input whose cumulative rate exceeds the draw,
+// scanning every input), on rates with many silent inputs as in MNIST.
+func TestPoissonMatchesLinearScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for trial := range 50 {
+		rates := make([]float64, 1+rng.IntN(800))
+		for i := range rates {
+			if rng.Float64() < 0.2 {
+				rates[i] = float64(rng.IntN(256)) / 8 * 2
+			}
+		}
+		got, _ := Poisson(nil, nil, rates, 350, rand.New(rand.NewPCG(uint64(trial), 1)))
+		// The definition, drawing from the same stream.
+		r := rand.New(rand.NewPCG(uint64(trial), 1))
+		total := 0.0
+		for _, x := range rates {
+			total += x
+		}
+		var want []InputSpike
+		for tm := 0.0; total > 0; {
+			tm += r.ExpFloat64() / (total / 1000)
+			if tm >= 350 {
+				break
+			}
+			u, c, pick := r.Float64()*total, 0.0, -1
+			for i, x := range rates {
+				c += x
+				if x > 0 {
+					pick = i
+					if c > u {
+						break
+					}
+				}
+			}
+			want = append(want, InputSpike{T: tm, Idx: int32(pick)})
+		}
+		if !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Fatalf("trial %d: %d spikes, definition %d; they differ", trial, len(got), len(want))
+		}
+	}
+}
+
 func TestValidate(t *testing.T) {
 	if err := Awake().Validate(); err != nil {
 		t.Fatal(err)
