@@ -138,7 +138,7 @@ func Sleep(ctx context.Context, net *model.Network, cfg SleepConfig) (SleepStats
 // reason for each value.
 func DefaultSleep() SleepConfig {
 	return SleepConfig{
-		Changes:    model.SleepChanges{LeakScale: 2, ExcGain: 2, InhScale: 1, STDP: true, Threshold: true},
+		Changes:    model.SleepChanges{LeakScale: 2, ExcGain: 2, InhScale: 1, STDP: true, Threshold: true}.AsAwakeRates(),
 		InputGain:  1,
 		DurationMS: 10000,
 	}
