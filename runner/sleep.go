@@ -146,11 +146,11 @@ func DefaultSleep() SleepConfig {
 
 // ValidatedSleep is the sleep that evsim's validation search ranked best for 400 neurons
 // after 1,000 training images (README, "Sleep"): no lateral inhibition, STDP off, the
-// threshold rule on with its increment ×4, excitation ×1, leak ×2, 5 s. The paper pipeline
-// uses it unless told otherwise.
+// threshold rule on with its increment ×2, excitation ×1, leak ×2, 10 s. The paper
+// pipeline uses it unless told otherwise.
 func ValidatedSleep() SleepConfig {
 	c := DefaultSleep()
-	c.Changes.InhScale, c.Changes.STDP, c.DurationMS = 0, false, 5000
-	c.Changes.ExcGain, c.Changes.ThetaPlusScale = 1, 4
+	c.Changes.InhScale, c.Changes.STDP, c.DurationMS = 0, false, 10000
+	c.Changes.ExcGain, c.Changes.ThetaPlusScale = 1, 2
 	return c
 }
