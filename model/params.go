@@ -206,6 +206,18 @@ type SleepChanges struct {
 	STDP      bool    // plasticity on
 	Threshold bool    // threshold rule on
 	Normalize bool    // keep the awake column normalization (off by default in sleep)
+
+	// Scaled learning rates and increments (1: as awake; >= 0). The paper keeps "the same
+	// STDP and threshold rules"; these scale their step sizes, not their form.
+	PotScale       float64 // STDP potentiation rate NuPost ×PotScale
+	DepScale       float64 // STDP depression rate NuPre ×DepScale
+	ThetaPlusScale float64 // threshold increment ThetaPlus ×ThetaPlusScale
+}
+
+// AsAwakeRates sets the three step-size scales to 1 (the awake rates) and returns c.
+func (c SleepChanges) AsAwakeRates() SleepChanges {
+	c.PotScale, c.DepScale, c.ThetaPlusScale = 1, 1, 1
+	return c
 }
 
 // Sleep returns the sleep regime built from awake by the changes c, and nothing else.
@@ -217,6 +229,9 @@ func Sleep(awake Regime, c SleepChanges) Regime {
 	s.JIE = awake.JIE * c.InhScale
 	s.Plastic = c.STDP
 	s.AdaptTheta = c.Threshold
+	s.NuPost = awake.NuPost * c.PotScale
+	s.NuPre = awake.NuPre * c.DepScale
+	s.ThetaPlus = awake.ThetaPlus * c.ThetaPlusScale
 	if !c.Normalize {
 		s.ColumnSum = 0
 	}

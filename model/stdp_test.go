@@ -285,9 +285,14 @@ func TestValidate(t *testing.T) {
 // fields that SleepChanges names changed, and nothing else.
 func TestSleepDiffersOnlyByItsChanges(t *testing.T) {
 	a := AwakeN(400)
-	c := SleepChanges{LeakScale: 2, ExcGain: 3, InhScale: 0.5, STDP: false, Threshold: true}
+	c := SleepChanges{LeakScale: 2, ExcGain: 3, InhScale: 0.5, STDP: false, Threshold: true}.AsAwakeRates()
 	s := Sleep(a, c)
 	want := map[string]bool{"Name": true, "Exc.TauM": true, "JIn": true, "JIE": true, "Plastic": true, "ColumnSum": true}
+	scaled := c
+	scaled.PotScale, scaled.DepScale, scaled.ThetaPlusScale = 0.5, 4, 0.25
+	if r := Sleep(a, scaled); r.NuPost != a.NuPost*0.5 || r.NuPre != a.NuPre*4 || r.ThetaPlus != a.ThetaPlus*0.25 {
+		t.Fatalf("scaled rates not applied: NuPost %v NuPre %v ThetaPlus %v", r.NuPost, r.NuPre, r.ThetaPlus)
+	}
 	var diff func(prefix string, x, y reflect.Value)
 	diff = func(prefix string, x, y reflect.Value) {
 		for i := range x.NumField() {

@@ -256,6 +256,47 @@ func TestSleepWithRulesOffChangesNothing(t *testing.T) {
 	}
 }
 
+// TestSleepZeroStepSizes: with the rules on but their step sizes scaled to 0 (-sleep-pot 0
+// -sleep-dep 0 -sleep-theta-plus 0), no weight changes and no threshold rises, though
+// neurons fire; with the threshold increment scaled up, every spike raises θ by that much.
+func TestSleepZeroStepSizes(t *testing.T) {
+	set := trainSet(t, 50)
+	net := NewNetwork(mnist.Pixels, 20, 3)
+	if _, err := Train(context.Background(), net, TrainConfig{Set: set, Count: 50, Seed: 3, Engine: EngineSpec{Kind: "event"}, Regime: model.AwakeN(20)}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultSleep()
+	cfg.Changes.InhScale, cfg.Changes.PotScale, cfg.Changes.DepScale, cfg.Changes.ThetaPlusScale = 0, 0, 0, 0
+	cfg.Mean, cfg.Seed, cfg.Engine, cfg.Awake, cfg.DurationMS = MeanImage(set, 50), 3, EngineSpec{Kind: "event"}, model.AwakeN(20), 1000
+	zero := net.Clone()
+	st, err := Sleep(context.Background(), zero, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ExcSpikes == 0 {
+		t.Fatal("no spikes in sleep: the test exercises nothing")
+	}
+	if !slices.Equal(zero.W, net.W) || st.ThetaRose != 0 {
+		t.Fatalf("zero step sizes changed the network: %+v", st)
+	}
+	cfg.Changes.ThetaPlusScale = 4
+	up := net.Clone()
+	st, err = Sleep(context.Background(), up, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// θ decays by at most a factor e^{-1000/1e7} during the sleep: the rise is the
+	// increment times the spikes, to that precision.
+	rise := 0.0
+	for j := range up.Theta {
+		rise += up.Theta[j] - net.Theta[j]
+	}
+	want := 4 * model.AwakeN(20).ThetaPlus * float64(st.ExcSpikes)
+	if math.Abs(rise-want) > 1e-3*want+1e-3 {
+		t.Fatalf("θ rose by %v in all, want 4·θ+·spikes = %v", rise, want)
+	}
+}
+
 // TestFrozenThresholdsDoNotDecay: with the threshold rule off (labelling, testing), a
 // presentation leaves θ bit-identical on both engines; otherwise each worker's copy would
 // drift and results would depend on the number of workers.

@@ -138,7 +138,7 @@ func Sleep(ctx context.Context, net *model.Network, cfg SleepConfig) (SleepStats
 // reason for each value.
 func DefaultSleep() SleepConfig {
 	return SleepConfig{
-		Changes:    model.SleepChanges{LeakScale: 2, ExcGain: 2, InhScale: 1, STDP: true, Threshold: true},
+		Changes:    model.SleepChanges{LeakScale: 2, ExcGain: 2, InhScale: 1, STDP: true, Threshold: true}.AsAwakeRates(),
 		InputGain:  1,
 		DurationMS: 10000,
 	}
@@ -146,9 +146,11 @@ func DefaultSleep() SleepConfig {
 
 // ValidatedSleep is the sleep that evsim's validation search ranked best for 400 neurons
 // after 1,000 training images (README, "Sleep"): no lateral inhibition, STDP off, the
-// threshold rule on, 5 s. The paper pipeline uses it unless told otherwise.
+// threshold rule on with its increment ×2, excitation ×1, leak ×2, 10 s. The paper
+// pipeline uses it unless told otherwise.
 func ValidatedSleep() SleepConfig {
 	c := DefaultSleep()
-	c.Changes.InhScale, c.Changes.STDP, c.DurationMS = 0, false, 5000
+	c.Changes.InhScale, c.Changes.STDP, c.DurationMS = 0, false, 10000
+	c.Changes.ExcGain, c.Changes.ThetaPlusScale = 1, 2
 	return c
 }

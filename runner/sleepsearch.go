@@ -53,17 +53,23 @@ type SearchConfig struct {
 
 // SearchRow is one parameter set's outcome over the seeds.
 type SearchRow struct {
-	Gain       float64   `json:"input_gain"`
-	Leak       float64   `json:"leak_scale"`
-	Exc        float64   `json:"exc_gain"`
-	Inh        float64   `json:"inh_scale"`
-	DurationMS float64   `json:"duration_ms"`
-	Before     []float64 `json:"validation_before"`
-	After      []float64 `json:"validation_after"`
-	MeanGain   float64   `json:"mean_gain"`
-	SDGain     float64   `json:"sd_gain"`
-	RateHz     float64   `json:"mean_sleep_rate_hz"`
-	Error      string    `json:"error,omitempty"` // e.g. a runaway regime
+	Gain       float64 `json:"input_gain"`
+	Leak       float64 `json:"leak_scale"`
+	Exc        float64 `json:"exc_gain"`
+	Inh        float64 `json:"inh_scale"`
+	DurationMS float64 `json:"duration_ms"`
+	// The base configuration's rules and step-size scales (the same in every row).
+	STDP           bool      `json:"stdp"`
+	Threshold      bool      `json:"threshold_rule"`
+	PotScale       float64   `json:"stdp_potentiation_scale"`
+	DepScale       float64   `json:"stdp_depression_scale"`
+	ThetaPlusScale float64   `json:"theta_plus_scale"`
+	Before         []float64 `json:"validation_before"`
+	After          []float64 `json:"validation_after"`
+	MeanGain       float64   `json:"mean_gain"`
+	SDGain         float64   `json:"sd_gain"`
+	RateHz         float64   `json:"mean_sleep_rate_hz"`
+	Error          string    `json:"error,omitempty"` // e.g. a runaway regime
 }
 
 // SearchSleep evaluates sleep parameter sets on the validation split and returns them
@@ -105,7 +111,8 @@ func SearchSleep(ctx context.Context, cfg SearchConfig) ([]SearchRow, error) {
 	var rows []SearchRow
 	for done, p := range points {
 		sc := cfg.Space.point(p, cfg.Base)
-		row := SearchRow{Gain: sc.InputGain, Leak: sc.Changes.LeakScale, Exc: sc.Changes.ExcGain, Inh: sc.Changes.InhScale, DurationMS: sc.DurationMS, Before: before}
+		row := SearchRow{Gain: sc.InputGain, Leak: sc.Changes.LeakScale, Exc: sc.Changes.ExcGain, Inh: sc.Changes.InhScale, DurationMS: sc.DurationMS, Before: before,
+			STDP: sc.Changes.STDP, Threshold: sc.Changes.Threshold, PotScale: sc.Changes.PotScale, DepScale: sc.Changes.DepScale, ThetaPlusScale: sc.Changes.ThetaPlusScale}
 		var gains []float64
 		for k, s := range cfg.Nets {
 			net := s.Net.Clone()

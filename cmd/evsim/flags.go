@@ -66,7 +66,7 @@ Phases, each with an example:
             evsim -phase export -in net400.snap -out net400.npz
   paper   reproduce the paper's figures, statistics and report (400 neurons, 5 seeds,
           labels from 5000 training images, 5000 test images, the validated sleep:
-          inhibition off, STDP off, 5 s; sleep flags given override it)
+          inhibition off, STDP off, excitation ×1, θ+ ×2, 10 s; sleep flags given override it)
             evsim -phase paper -dir paper-results
 
 An interrupted train or sleep (Ctrl-C, SIGTERM) finishes its image, writes a checkpoint

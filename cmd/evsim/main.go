@@ -109,16 +109,19 @@ type SleepResult struct {
 }
 
 type sleepParams struct {
-	DurationMS float64 `json:"duration_ms"`
-	InputGain  float64 `json:"input_gain"`
-	LeakScale  float64 `json:"leak_scale"`
-	ExcGain    float64 `json:"exc_gain"`
-	InhScale   float64 `json:"inh_scale"`
-	STDP       bool    `json:"stdp"`
-	Threshold  bool    `json:"threshold_rule"`
-	Normalize  bool    `json:"normalize"`
-	Input      string  `json:"input"`
-	MeanOf     int     `json:"mean_of_images"`
+	DurationMS     float64 `json:"duration_ms"`
+	InputGain      float64 `json:"input_gain"`
+	LeakScale      float64 `json:"leak_scale"`
+	ExcGain        float64 `json:"exc_gain"`
+	InhScale       float64 `json:"inh_scale"`
+	STDP           bool    `json:"stdp"`
+	Threshold      bool    `json:"threshold_rule"`
+	Normalize      bool    `json:"normalize"`
+	Input          string  `json:"input"`
+	MeanOf         int     `json:"mean_of_images"`
+	PotScale       float64 `json:"stdp_potentiation_scale"`
+	DepScale       float64 `json:"stdp_depression_scale"`
+	ThetaPlusScale float64 `json:"theta_plus_scale"`
 }
 
 // pending is stored in a checkpoint: the invocation to finish and how far it got.

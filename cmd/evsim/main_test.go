@@ -77,6 +77,9 @@ func TestBadInvocations(t *testing.T) {
 		{[]string{"-sleep-exc", "-2"}, "-sleep-exc -2"},
 		{[]string{"-sleep-inh", "11"}, "-sleep-inh 11"},
 		{[]string{"-sleep-input", "dreams"}, `-sleep-input "dreams"`},
+		{[]string{"-sleep-pot", "-1"}, "-sleep-pot -1"},
+		{[]string{"-sleep-dep", "1001"}, "-sleep-dep 1001"},
+		{[]string{"-sleep-theta-plus", "NaN"}, "-sleep-theta-plus NaN"},
 		{[]string{"-resume", snap, "-n", "4"}, "-resume"},
 		{[]string{"-resume", snap}, "no interrupted run"},
 	}

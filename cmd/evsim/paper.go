@@ -61,6 +61,8 @@ func (e *env) paperPhase() error {
 		"sleep-inh": func() { sc.Changes.InhScale = o.sleep.inh }, "sleep-stdp": func() { sc.Changes.STDP = o.sleep.stdp },
 		"sleep-theta": func() { sc.Changes.Threshold = o.sleep.theta }, "sleep-norm": func() { sc.Changes.Normalize = o.sleep.normalize },
 		"sleep-gain": func() { sc.InputGain = o.sleep.gain }, "sleep-ms": func() { sc.DurationMS = o.sleep.ms },
+		"sleep-pot": func() { sc.Changes.PotScale = o.sleep.pot }, "sleep-dep": func() { sc.Changes.DepScale = o.sleep.dep },
+		"sleep-theta-plus": func() { sc.Changes.ThetaPlusScale = o.sleep.thetaPlus },
 	} {
 		if o.set[name] {
 			set()

@@ -70,7 +70,7 @@ func (e *env) searchPhase() error {
 		return err
 	}
 	base := runner.DefaultSleep()
-	base.Changes.STDP, base.Changes.Threshold, base.Changes.Normalize = o.sleep.stdp, o.sleep.theta, o.sleep.normalize
+	o.sleep.changes(&base.Changes) // the grid then sets leak, excitation and inhibition
 	total := sp.Size()
 	if o.search.samples > 0 {
 		total = min(total, o.search.samples)

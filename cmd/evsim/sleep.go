@@ -17,7 +17,7 @@ func (e *env) sleepPhase() error {
 	res := &SleepResult{Params: sleepParams{
 		DurationMS: o.sleep.ms, InputGain: o.sleep.gain, LeakScale: o.sleep.leak, ExcGain: o.sleep.exc,
 		InhScale: o.sleep.inh, STDP: o.sleep.stdp, Threshold: o.sleep.theta, Normalize: o.sleep.normalize,
-		Input: o.sleep.input,
+		Input: o.sleep.input, PotScale: o.sleep.pot, DepScale: o.sleep.dep, ThetaPlusScale: o.sleep.thetaPlus,
 	}}
 	e.res.Sleep = res
 	startMS := 0.0
@@ -73,8 +73,7 @@ func (e *env) sleepPhase() error {
 	}
 	res.Params.MeanOf = meanOf
 	cfg := runner.DefaultSleep()
-	cfg.Changes.LeakScale, cfg.Changes.ExcGain, cfg.Changes.InhScale = o.sleep.leak, o.sleep.exc, o.sleep.inh
-	cfg.Changes.STDP, cfg.Changes.Threshold, cfg.Changes.Normalize = o.sleep.stdp, o.sleep.theta, o.sleep.normalize
+	o.sleep.changes(&cfg.Changes)
 	cfg.InputGain, cfg.DurationMS, cfg.StartMS = o.sleep.gain, o.sleep.ms, startMS
 	cfg.Mean = runner.MeanImage(set, meanOf)
 	cfg.Seed, cfg.Engine, cfg.Awake = o.seed, e.spec, snap.Meta.Regime

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 
+	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner"
 )
 
@@ -19,6 +20,9 @@ type sleepFlags struct {
 	theta     bool
 	normalize bool
 	input     string
+	pot       float64
+	dep       float64
+	thetaPlus float64
 }
 
 func (s *sleepFlags) register(fs *flag.FlagSet) {
@@ -30,7 +34,17 @@ func (s *sleepFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&s.stdp, "sleep-stdp", defaultSleep.Changes.STDP, "STDP on during sleep")
 	fs.BoolVar(&s.theta, "sleep-theta", defaultSleep.Changes.Threshold, "threshold rule on during sleep")
 	fs.BoolVar(&s.normalize, "sleep-norm", defaultSleep.Changes.Normalize, "keep the awake weight normalization during sleep")
+	fs.Float64Var(&s.pot, "sleep-pot", defaultSleep.Changes.PotScale, "STDP potentiation rate × during sleep, in [0, 1000]")
+	fs.Float64Var(&s.dep, "sleep-dep", defaultSleep.Changes.DepScale, "STDP depression rate × during sleep, in [0, 1000]")
+	fs.Float64Var(&s.thetaPlus, "sleep-theta-plus", defaultSleep.Changes.ThetaPlusScale, "threshold increment × during sleep, in [0, 1000]")
 	fs.StringVar(&s.input, "sleep-input", "seen", "seen: mean of the training images the network has seen | all: of all 60000")
+}
+
+// changes applies the flags to c.
+func (s *sleepFlags) changes(c *model.SleepChanges) {
+	c.LeakScale, c.ExcGain, c.InhScale = s.leak, s.exc, s.inh
+	c.STDP, c.Threshold, c.Normalize = s.stdp, s.theta, s.normalize
+	c.PotScale, c.DepScale, c.ThetaPlusScale = s.pot, s.dep, s.thetaPlus
 }
 
 func (s *sleepFlags) validate(phase string) error {
@@ -48,6 +62,14 @@ func (s *sleepFlags) validate(phase string) error {
 	}
 	if err := finite("sleep-inh", s.inh, 0, 10); err != nil {
 		return err
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"sleep-pot", s.pot}, {"sleep-dep", s.dep}, {"sleep-theta-plus", s.thetaPlus}} {
+		if err := finite(f.name, f.v, 0, 1000); err != nil {
+			return err
+		}
 	}
 	switch s.input {
 	case "seen", "all":

@@ -1,0 +1,275 @@
+// Command template bounds what thresholds alone can do with a network's weights (a research
+// tool). It replaces the spiking winner-take-all by its noise-free limit: the winner for
+// image x is argmax_j (w_j·x - b_j) (optionally divided by |w_j|), neurons are labelled by
+// the class they win most often on the labelling images, and validation images are
+// classified by the top-1 winner or a vote of the top 5. Biases b_j:
+//
+//   - mean-drive alpha: b_j = alpha·w_j·m, m the mean image (what the sleep threshold rule
+//     converges to: θ_j rises until the mean image no longer drives neuron j);
+//   - theta k (with -thetak): b_j = k·θ_j, the snapshot's own thresholds;
+//   - equal-wins: unsupervised homeostasis, every neuron wins equally often;
+//   - supervised-bias (oracle): biases trained on the labelled labelling images.
+//
+// -gamma first subtracts gamma·0.1·m_i/mean(m) from every weight (clipped at 0): what
+// depression-only STDP under the mean image does to an active neuron.
+//
+//	template -gamma 0 snaps/awake1.snap
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"math"
+
+	"github.com/evsim/evsim/runner"
+	"github.com/evsim/evsim/runner/mnist"
+)
+
+func main() {
+	nLabel := flag.Int("label", 2000, "")
+	nVal := flag.Int("val", 2000, "")
+	gamma := flag.Float64("gamma", 0, "subtract gamma·0.1·m_i/mean(m) from every weight first")
+	thetaK := flag.Float64("thetak", 0, "drive units per mV of θ (0: skip the θ variants)")
+	flag.Parse()
+	dd, _ := mnist.DefaultDir()
+	set, err := mnist.Load(dd, "train", 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, p := range flag.Args() {
+		sn, err := runner.LoadSnapshot(p)
+		if err != nil {
+			log.Fatal(err)
+		}
+		net := sn.Net
+		n, nin := net.NExc, net.NIn
+		mean := runner.MeanImage(set, sn.Meta.ImagesSeen)
+		if *gamma > 0 {
+			// per-pixel mean-image subtraction (what depression-only STDP under the
+			// mean image does to an active neuron), clipped at 0
+			mbar := 0.0
+			for _, v := range mean {
+				mbar += v / float64(len(mean))
+			}
+			net = net.Clone()
+			for i := range nin {
+				for j := range n {
+					k := i*n + j
+					net.W[k] = max(net.W[k]-*gamma*0.1*mean[i]/mbar, 0)
+				}
+			}
+		}
+		md := make([]float64, n)
+		wn := make([]float64, n)
+		for i := range nin {
+			for j := range n {
+				w := net.W[i*n+j]
+				md[j] += w * mean[i]
+				wn[j] += w * w
+			}
+		}
+		drives := func(k int, dst []float64) {
+			clear(dst)
+			img := set.Image(k)
+			for i, px := range img {
+				if px == 0 {
+					continue
+				}
+				row := net.W[i*n : (i+1)*n]
+				for j, w := range row {
+					dst[j] += w * float64(px)
+				}
+			}
+		}
+		lab := make([][]float64, *nLabel)
+		for k := range lab {
+			lab[k] = make([]float64, n)
+			drives(k, lab[k])
+		}
+		val := make([][]float64, *nVal)
+		for k := range val {
+			val[k] = make([]float64, n)
+			drives(set.Len()-*nVal+k, val[k])
+		}
+		type variant struct {
+			name string
+			bias []float64
+			cos  bool
+		}
+		var vs []variant
+		for _, alpha := range []float64{0, 0.5, 0.8, 1, 1.2} {
+			b := make([]float64, n)
+			for j := range b {
+				b[j] = alpha * md[j]
+			}
+			vs = append(vs, variant{fmt.Sprintf("mean-drive alpha %.1f", alpha), b, false})
+			vs = append(vs, variant{fmt.Sprintf("mean-drive alpha %.1f cos", alpha), b, true})
+		}
+		if *thetaK > 0 {
+			for _, k := range []float64{0.5, 1, 2, 4} {
+				b := make([]float64, n)
+				for j := range b {
+					b[j] = k * *thetaK * net.Theta[j]
+				}
+				vs = append(vs, variant{fmt.Sprintf("theta k %.1f", k**thetaK), b, false})
+			}
+		}
+		// unsupervised homeostasis oracle: biases that make every neuron win equally often
+		// on the labelling images (top-1)
+		{
+			b := make([]float64, n)
+			for j := range b {
+				b[j] = 0.8 * md[j]
+			}
+			scale := 0.0
+			for _, v := range md {
+				scale += v / float64(n)
+			}
+			for it := range 200 {
+				wins := make([]float64, n)
+				for _, d := range lab {
+					best := 0
+					for j := range n {
+						if d[j]-b[j] > d[best]-b[best] {
+							best = j
+						}
+					}
+					wins[best]++
+				}
+				target := float64(len(lab)) / float64(n)
+				eta := 0.02 * scale / (1 + float64(it)/20)
+				for j := range n {
+					b[j] += eta * (wins[j] - target) / target
+				}
+			}
+			vs = append(vs, variant{"equal-wins", b, false})
+		}
+		// supervised oracle: biases tuned on the labelling images (LVQ-style on biases only),
+		// neuron labels fixed from the mean-drive alpha 0.8 winners
+		{
+			b := make([]float64, n)
+			for j := range b {
+				b[j] = 0.8 * md[j]
+			}
+			wins := make([][10]float64, n)
+			for k, d := range lab {
+				best := 0
+				for j := range n {
+					if d[j]-b[j] > d[best]-b[best] {
+						best = j
+					}
+				}
+				wins[best][set.Labels[k]]++
+			}
+			lbl := make([]int, n)
+			for j := range n {
+				lbl[j] = -1
+				bv := 0.0
+				for y := range 10 {
+					if wins[j][y] > bv {
+						bv, lbl[j] = wins[j][y], y
+					}
+				}
+			}
+			scale := 0.0
+			for _, v := range md {
+				scale += v / float64(n)
+			}
+			for ep := range 30 {
+				eta := 0.01 * scale / (1 + float64(ep))
+				for k, d := range lab {
+					y := int(set.Labels[k])
+					best, bestOK := 0, -1
+					for j := range n {
+						if d[j]-b[j] > d[best]-b[best] {
+							best = j
+						}
+						if lbl[j] == y && (bestOK < 0 || d[j]-b[j] > d[bestOK]-b[bestOK]) {
+							bestOK = j
+						}
+					}
+					if lbl[best] != y && bestOK >= 0 {
+						b[best] += eta
+						b[bestOK] -= eta
+					}
+				}
+			}
+			vs = append(vs, variant{"supervised-bias(oracle)", b, false})
+		}
+		for _, v := range vs {
+			mode := v.name
+			alpha := 0.0
+			{
+				for _, topk := range []int{1, 5} {
+					score := func(d []float64, j int) float64 {
+						s := d[j] - v.bias[j]
+						if v.cos {
+							s /= math.Sqrt(wn[j])
+						}
+						return s
+					}
+					top := func(d []float64) []int {
+						var idx []int
+						used := make([]bool, n)
+						for range topk {
+							b := -1
+							for j := range n {
+								if !used[j] && (b < 0 || score(d, j) > score(d, b)) {
+									b = j
+								}
+							}
+							used[b] = true
+							idx = append(idx, b)
+						}
+						return idx
+					}
+					wins := make([][10]float64, n)
+					var per [10]float64
+					for k, d := range lab {
+						y := set.Labels[k]
+						per[y]++
+						for _, j := range top(d) {
+							wins[j][y]++
+						}
+					}
+					assign := make([]int, n)
+					for j := range n {
+						assign[j] = -1
+						best := 0.0
+						for y := range 10 {
+							if v := wins[j][y] / per[y]; v > best {
+								best, assign[j] = v, y
+							}
+						}
+					}
+					ok, used := 0, 0
+					for k, d := range val {
+						var votes [10]float64
+						for _, j := range top(d) {
+							if assign[j] >= 0 {
+								votes[assign[j]]++
+							}
+						}
+						b := 0
+						for y := range 10 {
+							if votes[y] > votes[b] {
+								b = y
+							}
+						}
+						if b == int(set.Labels[set.Len()-*nVal+k]) {
+							ok++
+						}
+					}
+					for j := range n {
+						if assign[j] >= 0 {
+							used++
+						}
+					}
+					_ = alpha
+					fmt.Printf("%s %s top%d: %.4f (neurons used %d)\n", p, mode, topk, float64(ok)/float64(*nVal), used)
+				}
+			}
+		}
+	}
+}
