@@ -1,9 +1,9 @@
-// Command lab runs sleep configurations on the validation split (a research tool, not part
+// Command sleeplab runs sleep configurations on the validation split (a research tool, not part
 // of evsim): labels from the first -label training images, accuracy on the last -val
 // training images, never the test set. It loads snaps/awakeS.snap for each seed S, scores
 // it, then, for each -cfg, sleeps a copy, relabels and scores it again.
 //
-//	lab -seeds 1,2,3 -cfg 'exc=1,ms=5000,tp=4' -cfg 'exc=1,ms=5000;exc=1,ms=5000,stdp=1,theta=0,pot=0,dep=30'
+//	go run ./cmd/sleeplab -seeds 1,2,3 -cfg 'exc=1,ms=5000,tp=4' -cfg 'exc=1,ms=5000;exc=1,ms=5000,stdp=1,theta=0,pot=0,dep=30'
 //
 // A configuration is one or more stages separated by ';', run one after the other. Keys
 // (defaults: the validated sleep, inhibition off, STDP off, 5 s): gain, leak, exc, inh, ms,
