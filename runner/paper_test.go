@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evsim/evsim/analysis"
 	"github.com/evsim/evsim/runner/mnist"
 )
 
@@ -93,6 +94,36 @@ func TestPaperPipeline(t *testing.T) {
 	for k := range cells {
 		if again[k].Awake != cells[k].Awake || again[k].Seconds != cells[k].Seconds {
 			t.Fatal("the second run recomputed a stage")
+		}
+	}
+}
+
+// TestAblationClaimsSayWhenTrivial: with STDP off in sleep the 2x2 ablation cannot test
+// the paper's claims (its arms equal the full sleep and the awake network by
+// construction), and the claims and report say so; with STDP on they do not.
+func TestAblationClaimsSayWhenTrivial(t *testing.T) {
+	before := []float64{0.28, 0.29, 0.30}
+	full := []float64{0.55, 0.57, 0.54}
+	abl := [][]float64{before, full, before, full, []float64{0.2, 0.21, 0.19}} // before, thresholds only, weights only, full, STDP only
+	for _, stdp := range []bool{false, true} {
+		cfg := PaperConfig{Focus: 1000, Sleep: ValidatedSleep()}
+		cfg.Sleep.Changes.STDP = stdp
+		rep := &PaperReport{}
+		got := 0
+		for _, c := range claims(cfg, rep, nil, abl, analysis.Series{}, analysis.Series{}, analysis.Series{}, analysis.Series{}) {
+			if c.Figure != "ablation" {
+				continue
+			}
+			if c.Trivial != "" {
+				got++
+			}
+		}
+		if want := map[bool]int{false: 2, true: 0}[stdp]; got != want {
+			t.Errorf("sleep STDP %v: %d ablation claims marked trivial, want %d", stdp, got, want)
+		}
+		rep.Claims = claims(cfg, rep, nil, abl, analysis.Series{}, analysis.Series{}, analysis.Series{}, analysis.Series{})
+		if md := markdown(cfg, rep); strings.Contains(md, "trivially") == stdp {
+			t.Errorf("sleep STDP %v: report mentions triviality: %v", stdp, !stdp)
 		}
 	}
 }
