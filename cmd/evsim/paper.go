@@ -55,19 +55,7 @@ func (e *env) paperPhase() error {
 	}
 	cfg.Distort = min(o.paper.distort, cfg.Test)
 	// The validated sleep, with any sleep flag given on the command line applied on top.
-	sc := &cfg.Sleep
-	for name, set := range map[string]func(){
-		"sleep-leak": func() { sc.Changes.LeakScale = o.sleep.leak }, "sleep-exc": func() { sc.Changes.ExcGain = o.sleep.exc },
-		"sleep-inh": func() { sc.Changes.InhScale = o.sleep.inh }, "sleep-stdp": func() { sc.Changes.STDP = o.sleep.stdp },
-		"sleep-theta": func() { sc.Changes.Threshold = o.sleep.theta }, "sleep-norm": func() { sc.Changes.Normalize = o.sleep.normalize },
-		"sleep-gain": func() { sc.InputGain = o.sleep.gain }, "sleep-ms": func() { sc.DurationMS = o.sleep.ms },
-		"sleep-pot": func() { sc.Changes.PotScale = o.sleep.pot }, "sleep-dep": func() { sc.Changes.DepScale = o.sleep.dep },
-		"sleep-theta-plus": func() { sc.Changes.ThetaPlusScale = o.sleep.thetaPlus },
-	} {
-		if o.set[name] {
-			set()
-		}
-	}
+	o.sleep.apply(&cfg.Sleep, func(name string) bool { return o.set[name] })
 	if cfg.Train, err = e.training(); err != nil {
 		return err
 	}

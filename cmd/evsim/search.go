@@ -70,7 +70,7 @@ func (e *env) searchPhase() error {
 		return err
 	}
 	base := runner.DefaultSleep()
-	o.sleep.changes(&base.Changes) // the grid then sets leak, excitation and inhibition
+	o.sleep.apply(&base, nil) // the grid then sets gain, leak, excitation, inhibition and duration
 	total := sp.Size()
 	if o.search.samples > 0 {
 		total = min(total, o.search.samples)

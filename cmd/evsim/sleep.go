@@ -73,8 +73,8 @@ func (e *env) sleepPhase() error {
 	}
 	res.Params.MeanOf = meanOf
 	cfg := runner.DefaultSleep()
-	o.sleep.changes(&cfg.Changes)
-	cfg.InputGain, cfg.DurationMS, cfg.StartMS = o.sleep.gain, o.sleep.ms, startMS
+	o.sleep.apply(&cfg, nil)
+	cfg.StartMS = startMS
 	cfg.Mean = runner.MeanImage(set, meanOf)
 	cfg.Seed, cfg.Engine, cfg.Awake = o.seed, e.spec, snap.Meta.Regime
 	bar := newProgress("sleep", int(o.sleep.ms), o.quiet)

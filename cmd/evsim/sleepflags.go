@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 
-	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner"
 )
 
@@ -40,11 +39,30 @@ func (s *sleepFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.input, "sleep-input", "seen", "seen: mean of the training images the network has seen | all: of all 60000")
 }
 
-// changes applies the flags to c.
-func (s *sleepFlags) changes(c *model.SleepChanges) {
-	c.LeakScale, c.ExcGain, c.InhScale = s.leak, s.exc, s.inh
-	c.STDP, c.Threshold, c.Normalize = s.stdp, s.theta, s.normalize
-	c.PotScale, c.DepScale, c.ThetaPlusScale = s.pot, s.dep, s.thetaPlus
+// apply writes the sleep flags into c: every one when given is nil, otherwise only those
+// for which given(flag name) is true (the flags set on the command line, say). This is
+// the one place that maps the flags to the sleep's fields.
+func (s *sleepFlags) apply(c *runner.SleepConfig, given func(name string) bool) {
+	for _, f := range []struct {
+		name string
+		set  func()
+	}{
+		{"sleep-ms", func() { c.DurationMS = s.ms }},
+		{"sleep-gain", func() { c.InputGain = s.gain }},
+		{"sleep-leak", func() { c.Changes.LeakScale = s.leak }},
+		{"sleep-exc", func() { c.Changes.ExcGain = s.exc }},
+		{"sleep-inh", func() { c.Changes.InhScale = s.inh }},
+		{"sleep-stdp", func() { c.Changes.STDP = s.stdp }},
+		{"sleep-theta", func() { c.Changes.Threshold = s.theta }},
+		{"sleep-norm", func() { c.Changes.Normalize = s.normalize }},
+		{"sleep-pot", func() { c.Changes.PotScale = s.pot }},
+		{"sleep-dep", func() { c.Changes.DepScale = s.dep }},
+		{"sleep-theta-plus", func() { c.Changes.ThetaPlusScale = s.thetaPlus }},
+	} {
+		if given == nil || given(f.name) {
+			f.set()
+		}
+	}
 }
 
 func (s *sleepFlags) validate(phase string) error {
