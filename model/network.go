@@ -91,13 +91,19 @@ func (n *Network) Clone() *Network {
 // WeightsChanged marks the column maxima and sums stale after W was written directly.
 func (n *Network) WeightsChanged() { n.colMaxOK, n.normAll = false, true }
 
-// touch records that column j's weights changed (the STDP rule calls it).
-func (n *Network) touch(j int) {
+// initDirty allocates the dirty set of a network that has none (built as a literal or
+// decoded): its columns' history is unknown, so every column counts as changed.
+func (n *Network) initDirty() {
 	if len(n.dirty) != n.NExc {
 		n.dirty = make([]bool, n.NExc)
 		n.dirtyIdx = make([]int32, 0, n.NExc)
 		n.normAll = true
 	}
+}
+
+// touch records that column j's weights changed (the STDP rule calls it).
+func (n *Network) touch(j int) {
+	n.initDirty()
 	if !n.dirty[j] {
 		n.dirty[j] = true
 		n.dirtyIdx = append(n.dirtyIdx, int32(j))
@@ -143,9 +149,7 @@ const NormalizeTol = 1e-12
 // changed column. After WeightsChanged, a target change or on a fresh network it is one
 // O(NIn·NExc) pass over every column. Either way the result is the same, bit for bit.
 func (n *Network) NormalizeColumns(target float64, scratch []float64) {
-	if len(n.dirty) != n.NExc {
-		n.touch(0) // allocates the dirty set and marks every column
-	}
+	n.initDirty()
 	if n.normAll || target != n.normTarget || !n.colMaxOK {
 		n.normalizeAll(target, scratch)
 	} else {
