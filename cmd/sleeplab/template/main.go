@@ -10,6 +10,9 @@
 //   - equal-wins: unsupervised homeostasis, every neuron wins equally often;
 //   - supervised-bias (oracle): biases trained on the labelled labelling images.
 //
+// With -test the scored images are the first -val test images instead of the last -val
+// training images.
+//
 // -gamma first subtracts gamma·0.1·m_i/mean(m) from every weight (clipped at 0): what
 // depression-only STDP under the mean image does to an active neuron.
 //
@@ -31,11 +34,21 @@ func main() {
 	nVal := flag.Int("val", 2000, "")
 	gamma := flag.Float64("gamma", 0, "subtract gamma·0.1·m_i/mean(m) from every weight first")
 	thetaK := flag.Float64("thetak", 0, "drive units per mV of θ (0: skip the θ variants)")
+	test := flag.Bool("test", false, "score the first -val test images instead of the last -val training images")
 	flag.Parse()
 	dd, _ := mnist.DefaultDir()
 	set, err := mnist.Load(dd, "train", 0)
 	if err != nil {
 		log.Fatal(err)
+	}
+	// the scored images: valSet's images valFrom, valFrom+1, ..., valFrom+*nVal-1
+	valSet, valFrom := set, set.Len()-*nVal
+	if *test {
+		if valSet, err = mnist.Load(dd, "t10k", 0); err != nil {
+			log.Fatal(err)
+		}
+		valFrom = 0
+		*nVal = min(*nVal, valSet.Len())
 	}
 	for _, p := range flag.Args() {
 		sn, err := runner.LoadSnapshot(p)
@@ -69,9 +82,9 @@ func main() {
 				wn[j] += w * w
 			}
 		}
-		drives := func(k int, dst []float64) {
+		drives := func(src *mnist.Set, k int, dst []float64) {
 			clear(dst)
-			img := set.Image(k)
+			img := src.Image(k)
 			for i, px := range img {
 				if px == 0 {
 					continue
@@ -85,12 +98,12 @@ func main() {
 		lab := make([][]float64, *nLabel)
 		for k := range lab {
 			lab[k] = make([]float64, n)
-			drives(k, lab[k])
+			drives(set, k, lab[k])
 		}
 		val := make([][]float64, *nVal)
 		for k := range val {
 			val[k] = make([]float64, n)
-			drives(set.Len()-*nVal+k, val[k])
+			drives(valSet, valFrom+k, val[k])
 		}
 		type variant struct {
 			name string
@@ -98,7 +111,7 @@ func main() {
 			cos  bool
 		}
 		var vs []variant
-		for _, alpha := range []float64{0, 0.5, 0.8, 1, 1.2} {
+		for _, alpha := range []float64{0, 0.5, 0.8, 0.9, 1, 1.1, 1.2} {
 			b := make([]float64, n)
 			for j := range b {
 				b[j] = alpha * md[j]
@@ -257,7 +270,7 @@ func main() {
 								b = y
 							}
 						}
-						if b == int(set.Labels[set.Len()-*nVal+k]) {
+						if b == int(valSet.Labels[valFrom+k]) {
 							ok++
 						}
 					}
