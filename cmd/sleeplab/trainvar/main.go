@@ -1,0 +1,69 @@
+// Command trainvar trains networks under variants of the awake regime (a research tool, not
+// part of evsim), to see how the awake weights after few images bound what sleep can do. It
+// writes DIR/awakeS.snap for each seed S, which `evsim -phase sleep -in` and
+// `cmd/sleeplab/template` read.
+//
+//	go run ./cmd/sleeplab/trainvar -thetaplus 0.05 -inh 0.25 -seeds 1,2,3 -out dir
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/evsim/evsim/model"
+	"github.com/evsim/evsim/runner"
+	"github.com/evsim/evsim/runner/mnist"
+)
+
+func main() {
+	n := flag.Int("n", 400, "excitatory neurons")
+	count := flag.Int("train", 1000, "training images")
+	seeds := flag.String("seeds", "1,2,3,4,5", "seeds")
+	thetaPlus := flag.Float64("thetaplus", 0, "θ+ in mV (0: AwakeN's)")
+	inh := flag.Float64("inh", 1, "lateral inhibition × (training and, through the snapshot's regime, testing)")
+	out := flag.String("out", "", "folder for the snapshots")
+	flag.Parse()
+	if *out == "" {
+		log.Fatal("trainvar: -out DIR is required")
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	dd, err := mnist.DefaultDir()
+	if err != nil {
+		log.Fatal(err)
+	}
+	set, err := mnist.Load(dd, "train", 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	r := model.AwakeN(*n)
+	if *thetaPlus > 0 {
+		r.ThetaPlus = *thetaPlus
+	}
+	r.JIE *= *inh
+	spec := runner.EngineSpec{Kind: "event"}
+	for _, s := range strings.Split(*seeds, ",") {
+		seed, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			log.Fatalf("trainvar: -seeds: %v", err)
+		}
+		net := runner.NewNetwork(mnist.Pixels, *n, seed)
+		st, err := runner.Train(context.Background(), net, runner.TrainConfig{Set: set, Count: *count, Seed: seed, Engine: spec, Regime: r})
+		if err != nil {
+			log.Fatal(err)
+		}
+		snap := &runner.Snapshot{Meta: runner.Meta{NIn: mnist.Pixels, NExc: *n, Seed: seed, ImagesSeen: *count, Regime: r, Engine: spec}, Net: net}
+		p := filepath.Join(*out, fmt.Sprintf("awake%d.snap", seed))
+		if err := snap.Save(p); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s: %d images, %d presentations, %d spikes\n", p, st.Images, st.Presentations, st.Spikes)
+	}
+}
