@@ -4,6 +4,7 @@
 // `cmd/sleeplab/template` read.
 //
 //	go run ./cmd/sleeplab/trainvar -thetaplus 0.05 -inh 0.25 -seeds 1,2,3 -out dir
+//	go run ./cmd/sleeplab/trainvar -in dir -inh 1 -train 59000 -seeds 1,2,3 -out dir2  # continue
 package main
 
 import (
@@ -28,6 +29,7 @@ func main() {
 	thetaPlus := flag.Float64("thetaplus", 0, "θ+ in mV (0: AwakeN's)")
 	inh := flag.Float64("inh", 1, "lateral inhibition × (training and, through the snapshot's regime, testing)")
 	out := flag.String("out", "", "folder for the snapshots")
+	in := flag.String("in", "", "folder of snapshots (awakeS.snap) to continue training from, under the regime given here")
 	flag.Parse()
 	if *out == "" {
 		log.Fatal("trainvar: -out DIR is required")
@@ -54,12 +56,22 @@ func main() {
 		if err != nil {
 			log.Fatalf("trainvar: -seeds: %v", err)
 		}
-		net := runner.NewNetwork(mnist.Pixels, *n, seed)
-		st, err := runner.Train(context.Background(), net, runner.TrainConfig{Set: set, Count: *count, Seed: seed, Engine: spec, Regime: r})
+		net, start := runner.NewNetwork(mnist.Pixels, *n, seed), 0
+		if *in != "" {
+			prev, err := runner.LoadSnapshot(filepath.Join(*in, fmt.Sprintf("awake%d.snap", seed)))
+			if err != nil {
+				log.Fatal(err)
+			}
+			if prev.Meta.NExc != *n || prev.Meta.Seed != seed {
+				log.Fatalf("trainvar: %s/awake%d.snap has %d neurons and seed %d, want %d and %d", *in, seed, prev.Meta.NExc, prev.Meta.Seed, *n, seed)
+			}
+			net, start = prev.Net, prev.Meta.ImagesSeen
+		}
+		st, err := runner.Train(context.Background(), net, runner.TrainConfig{Set: set, Start: start, Count: *count, Seed: seed, Engine: spec, Regime: r})
 		if err != nil {
 			log.Fatal(err)
 		}
-		snap := &runner.Snapshot{Meta: runner.Meta{NIn: mnist.Pixels, NExc: *n, Seed: seed, ImagesSeen: *count, Regime: r, Engine: spec}, Net: net}
+		snap := &runner.Snapshot{Meta: runner.Meta{NIn: mnist.Pixels, NExc: *n, Seed: seed, ImagesSeen: start + *count, Regime: r, Engine: spec}, Net: net}
 		p := filepath.Join(*out, fmt.Sprintf("awake%d.snap", seed))
 		if err := snap.Save(p); err != nil {
 			log.Fatal(err)
