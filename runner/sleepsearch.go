@@ -78,10 +78,7 @@ func SearchSleep(ctx context.Context, cfg SearchConfig) ([]SearchRow, error) {
 	if cfg.Label+cfg.Validation > cfg.Set.Len() {
 		return nil, fmt.Errorf("runner: %d labelling + %d validation images exceed the %d training images", cfg.Label, cfg.Validation, cfg.Set.Len())
 	}
-	val := &mnist.Set{
-		Pixels: cfg.Set.Pixels[(cfg.Set.Len()-cfg.Validation)*mnist.Pixels:],
-		Labels: cfg.Set.Labels[cfg.Set.Len()-cfg.Validation:],
-	}
+	val := cfg.Set.Last(cfg.Validation)
 	accuracy := func(net *model.Network, r model.Regime, seed uint64) (float64, error) {
 		ev := Evaluator{Engine: cfg.Engine, Seed: seed, Workers: cfg.Workers}
 		labels, err := ev.Label(ctx, net, r, cfg.Set, cfg.Label)

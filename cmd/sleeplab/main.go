@@ -105,7 +105,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	val := &mnist.Set{Pixels: set.Pixels[(set.Len()-*nVal)*mnist.Pixels:], Labels: set.Labels[set.Len()-*nVal:]}
+	val := set.Last(*nVal)
 	spec := runner.EngineSpec{Kind: "event"}
 	eval := func(net *model.Network, r model.Regime, seed uint64, name string) (float64, error) {
 		rc := runner.RespondConfig{Set: set, Count: *nLabel, Seed: seed, Stream: runner.StreamLabel, Engine: spec, Regime: r.Frozen(), Workers: 1}

@@ -129,6 +129,13 @@ func (s *Set) Image(i int) []uint8 {
 // Label returns the digit shown by image i.
 func (s *Set) Label(i int) uint8 { return s.Labels[i] }
 
+// Last returns the last n images of s (the validation split that sleep parameters are
+// chosen on), sharing s's storage. It panics unless 0 <= n <= s.Len().
+func (s *Set) Last(n int) *Set {
+	from := s.Len() - n
+	return &Set{Pixels: s.Pixels[from*Pixels:], Labels: s.Labels[from:]}
+}
+
 // ---------------------------------------------------------------------------
 // Loading a split from a directory.
 

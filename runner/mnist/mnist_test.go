@@ -665,3 +665,22 @@ func BenchmarkLoadTrain1000(b *testing.B) {
 		}
 	}
 }
+
+// TestLast: the last n images keep their pixels and labels in order; n = 0 and n = Len work.
+func TestLast(t *testing.T) {
+	s := &Set{Pixels: make([]uint8, 3*Pixels), Labels: []uint8{7, 8, 9}}
+	for i := range s.Pixels {
+		s.Pixels[i] = uint8(i / Pixels)
+	}
+	for n := range 4 {
+		v := s.Last(n)
+		if v.Len() != n {
+			t.Fatalf("Last(%d) has %d images", n, v.Len())
+		}
+		for k := range n {
+			if want := 3 - n + k; v.Label(k) != uint8(7+want) || v.Image(k)[0] != uint8(want) || v.Image(k)[Pixels-1] != uint8(want) {
+				t.Fatalf("Last(%d) image %d: label %d, pixel %d; want image %d of the set", n, k, v.Label(k), v.Image(k)[0], want)
+			}
+		}
+	}
+}

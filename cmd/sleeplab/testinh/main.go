@@ -35,7 +35,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	val := &mnist.Set{Pixels: set.Pixels[(set.Len()-*nVal)*mnist.Pixels:], Labels: set.Labels[set.Len()-*nVal:]}
+	val := set.Last(*nVal)
 	if *test {
 		val, err = mnist.Load(dd, "t10k", 0)
 		if err != nil {
