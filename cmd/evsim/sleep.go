@@ -14,10 +14,15 @@ func (e *env) sleepPhase() error {
 	if err != nil {
 		return err
 	}
+	cfg := runner.DefaultSleep()
+	o.sleep.apply(&cfg, nil)
+	// The results report the configuration the sleep runs with, read from cfg, so that
+	// apply stays the one mapping from the flags.
+	c := cfg.Changes
 	res := &SleepResult{Params: sleepParams{
-		DurationMS: o.sleep.ms, InputGain: o.sleep.gain, LeakScale: o.sleep.leak, ExcGain: o.sleep.exc,
-		InhScale: o.sleep.inh, STDP: o.sleep.stdp, Threshold: o.sleep.theta, Normalize: o.sleep.normalize,
-		Input: o.sleep.input, PotScale: o.sleep.pot, DepScale: o.sleep.dep, ThetaPlusScale: o.sleep.thetaPlus,
+		DurationMS: cfg.DurationMS, InputGain: cfg.InputGain, LeakScale: c.LeakScale, ExcGain: c.ExcGain,
+		InhScale: c.InhScale, STDP: c.STDP, Threshold: c.Threshold, Normalize: c.Normalize,
+		Input: o.sleep.input, PotScale: c.PotScale, DepScale: c.DepScale, ThetaPlusScale: c.ThetaPlusScale,
 	}}
 	e.res.Sleep = res
 	startMS := 0.0
@@ -72,8 +77,6 @@ func (e *env) sleepPhase() error {
 		}
 	}
 	res.Params.MeanOf = meanOf
-	cfg := runner.DefaultSleep()
-	o.sleep.apply(&cfg, nil)
 	cfg.StartMS = startMS
 	cfg.Mean = runner.MeanImage(set, meanOf)
 	cfg.Seed, cfg.Engine, cfg.Awake = o.seed, e.spec, snap.Meta.Regime
