@@ -23,9 +23,9 @@ import (
 	"time"
 
 	"github.com/evsim/evsim/analysis"
+	"github.com/evsim/evsim/cmd/sleeplab/internal/lab"
 	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner"
-	"github.com/evsim/evsim/runner/mnist"
 )
 
 type multi []string
@@ -97,14 +97,7 @@ func main() {
 	save := flag.String("save", "", "folder to write slept snapshots into")
 	flag.Parse()
 	ctx := context.Background()
-	dd, err := mnist.DefaultDir()
-	if err != nil {
-		log.Fatal(err)
-	}
-	set, err := mnist.Load(dd, "train", 0)
-	if err != nil {
-		log.Fatal(err)
-	}
+	set := lab.MustLoad("train", 0)
 	val := set.Last(*nVal)
 	spec := runner.EngineSpec{Kind: "event"}
 	eval := func(net *model.Network, r model.Regime, seed uint64, name string) (float64, error) {

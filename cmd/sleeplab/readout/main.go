@@ -17,7 +17,7 @@ import (
 	"sort"
 
 	"github.com/evsim/evsim/analysis"
-	"github.com/evsim/evsim/runner/mnist"
+	"github.com/evsim/evsim/cmd/sleeplab/internal/lab"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -26,11 +26,7 @@ type counts struct{ Label, Val [][]int32 }
 func main() {
 	nVal := flag.Int("val", 2000, "")
 	flag.Parse()
-	dd, _ := mnist.DefaultDir()
-	set, err := mnist.Load(dd, "train", 0)
-	if err != nil {
-		log.Fatal(err)
-	}
+	set := lab.MustLoad("train", 0)
 	vl := set.Labels[set.Len()-*nVal:]
 	for _, p := range flag.Args() {
 		f, err := os.Open(p)

@@ -25,6 +25,7 @@ import (
 	"log"
 	"math"
 
+	"github.com/evsim/evsim/cmd/sleeplab/internal/lab"
 	"github.com/evsim/evsim/runner"
 	"github.com/evsim/evsim/runner/mnist"
 )
@@ -36,19 +37,11 @@ func main() {
 	thetaK := flag.Float64("thetak", 0, "drive units per mV of θ (0: skip the θ variants)")
 	test := flag.Bool("test", false, "score the first -val test images instead of the last -val training images")
 	flag.Parse()
-	dd, _ := mnist.DefaultDir()
-	set, err := mnist.Load(dd, "train", 0)
-	if err != nil {
-		log.Fatal(err)
-	}
-	// the scored images: valSet's images valFrom, valFrom+1, ..., valFrom+*nVal-1
-	valSet, valFrom := set, set.Len()-*nVal
+	set := lab.MustLoad("train", 0)
+	valSet := set.Last(*nVal) // the scored images
 	if *test {
-		if valSet, err = mnist.Load(dd, "t10k", 0); err != nil {
-			log.Fatal(err)
-		}
-		valFrom = 0
-		*nVal = min(*nVal, valSet.Len())
+		valSet = lab.MustLoad("t10k", *nVal)
+		*nVal = valSet.Len()
 	}
 	for _, p := range flag.Args() {
 		sn, err := runner.LoadSnapshot(p)
@@ -103,7 +96,7 @@ func main() {
 		val := make([][]float64, *nVal)
 		for k := range val {
 			val[k] = make([]float64, n)
-			drives(valSet, valFrom+k, val[k])
+			drives(valSet, k, val[k])
 		}
 		type variant struct {
 			name string
@@ -270,7 +263,7 @@ func main() {
 								b = y
 							}
 						}
-						if b == int(valSet.Labels[valFrom+k]) {
+						if b == int(valSet.Labels[k]) {
 							ok++
 						}
 					}

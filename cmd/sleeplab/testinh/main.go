@@ -15,8 +15,8 @@ import (
 	"strings"
 
 	"github.com/evsim/evsim/analysis"
+	"github.com/evsim/evsim/cmd/sleeplab/internal/lab"
 	"github.com/evsim/evsim/runner"
-	"github.com/evsim/evsim/runner/mnist"
 )
 
 func main() {
@@ -27,20 +27,10 @@ func main() {
 	workers := flag.Int("workers", 1, "")
 	flag.Parse()
 	ctx := context.Background()
-	dd, err := mnist.DefaultDir()
-	if err != nil {
-		log.Fatal(err)
-	}
-	set, err := mnist.Load(dd, "train", 0)
-	if err != nil {
-		log.Fatal(err)
-	}
+	set := lab.MustLoad("train", 0)
 	val := set.Last(*nVal)
 	if *test {
-		val, err = mnist.Load(dd, "t10k", 0)
-		if err != nil {
-			log.Fatal(err)
-		}
+		val = lab.MustLoad("t10k", 0)
 	}
 	spec := runner.EngineSpec{Kind: "event"}
 	for _, p := range flag.Args() {
@@ -50,20 +40,18 @@ func main() {
 		}
 		var out []string
 		for _, s := range strings.Split(*inhs, ",") {
-			f, _ := strconv.ParseFloat(s, 64)
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				log.Fatalf("testinh: -inh: %v", err)
+			}
 			r := sn.Meta.Regime.Frozen()
 			r.JIE *= f
-			rc := runner.RespondConfig{Set: set, Count: *nLabel, Seed: sn.Meta.Seed, Stream: runner.StreamLabel, Engine: spec, Regime: r, Workers: *workers}
-			lc, err := runner.Responses(ctx, sn.Net, rc)
+			labels, err := runner.Evaluator{Engine: spec, Seed: sn.Meta.Seed, Workers: *workers}.Label(ctx, sn.Net, r, set, *nLabel)
 			if err != nil {
 				log.Fatal(err)
 			}
-			labels, err := analysis.Assign(lc, set.Labels[:*nLabel], 10)
-			if err != nil {
-				log.Fatal(err)
-			}
-			rc.Set, rc.Count, rc.Stream = val, val.Len(), runner.StreamTest
-			vc, err := runner.Responses(ctx, sn.Net, rc)
+			// Scored through Responses, not Evaluator.Score, for the spike counts.
+			vc, err := runner.Responses(ctx, sn.Net, runner.RespondConfig{Set: val, Count: val.Len(), Seed: sn.Meta.Seed, Stream: runner.StreamTest, Engine: spec, Regime: r, Workers: *workers})
 			if err != nil {
 				log.Fatal(err)
 			}

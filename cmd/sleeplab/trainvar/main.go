@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/evsim/evsim/cmd/sleeplab/internal/lab"
 	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner"
 	"github.com/evsim/evsim/runner/mnist"
@@ -37,14 +38,7 @@ func main() {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatal(err)
 	}
-	dd, err := mnist.DefaultDir()
-	if err != nil {
-		log.Fatal(err)
-	}
-	set, err := mnist.Load(dd, "train", 0)
-	if err != nil {
-		log.Fatal(err)
-	}
+	set := lab.MustLoad("train", 0)
 	r := model.AwakeN(*n)
 	if *thetaPlus > 0 {
 		r.ThetaPlus = *thetaPlus
