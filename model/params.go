@@ -44,6 +44,21 @@ type Regime struct {
 	Plastic    bool    // STDP on input -> excitatory weights
 	AdaptTheta bool    // threshold rule: θ += ThetaPlus per spike and decays with TauTheta; off: θ is constant
 	ColumnSum  float64 // if > 0, each neuron's input weights are scaled to this sum before every training trial
+
+	// Inhibition warm-up, a training schedule: training images 0 .. WarmupImages-1 of the
+	// sequence are presented with the lateral inhibition JIE ×WarmupInh (ForImage).
+	// Labelling, testing and sleep always use JIE itself. 0 images: no warm-up.
+	WarmupImages int
+	WarmupInh    float64
+}
+
+// ForImage returns the regime in which training image pos (its 0-based position in the
+// training sequence) is presented: r, or during the warm-up r with JIE ×WarmupInh.
+func (r Regime) ForImage(pos int) Regime {
+	if pos < r.WarmupImages {
+		r.JIE *= r.WarmupInh
+	}
+	return r
 }
 
 // Awake returns the awake (training) regime: Diehl & Cook 2015 as coded, translated to a
@@ -168,6 +183,12 @@ func (r Regime) Validate() error {
 	}
 	if math.IsNaN(r.TraceCut) || r.TraceCut <= 0 || r.TraceCut >= 1 {
 		return bad("TraceCut", r.TraceCut, "in (0, 1)")
+	}
+	if r.WarmupImages < 0 {
+		return bad("WarmupImages", float64(r.WarmupImages), ">= 0")
+	}
+	if r.WarmupImages > 0 && (!finite(r.WarmupInh) || r.WarmupInh < 0) {
+		return bad("WarmupInh", r.WarmupInh, "finite and >= 0 when WarmupImages > 0")
 	}
 	for _, p := range []struct {
 		name string

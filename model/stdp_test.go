@@ -313,3 +313,34 @@ func TestSleepDiffersOnlyByItsChanges(t *testing.T) {
 		t.Fatalf("sleep regime %+v does not apply the changes %+v", s, c)
 	}
 }
+
+// TestWarmupForImage: ForImage scales JIE for positions before WarmupImages only, and
+// Validate refuses a negative warm-up or scale.
+func TestWarmupForImage(t *testing.T) {
+	r := Awake()
+	r.WarmupImages, r.WarmupInh = 3, 0.25
+	for pos, want := range []float64{0.25, 0.25, 0.25, 1, 1} {
+		got := r.ForImage(pos)
+		if got.JIE != r.JIE*want {
+			t.Errorf("image %d: JIE %v, want %v", pos, got.JIE, r.JIE*want)
+		}
+		got.JIE = r.JIE
+		if got != r {
+			t.Errorf("image %d: ForImage changed more than JIE", pos)
+		}
+	}
+	if p := Awake(); p.ForImage(0) != p {
+		t.Error("no warm-up: ForImage(0) changed the regime")
+	}
+	for _, f := range []func(*Regime){
+		func(r *Regime) { r.WarmupImages = -1 },
+		func(r *Regime) { r.WarmupImages, r.WarmupInh = 5, -0.5 },
+		func(r *Regime) { r.WarmupImages, r.WarmupInh = 5, math.NaN() },
+	} {
+		r := Awake()
+		f(&r)
+		if r.Validate() == nil {
+			t.Errorf("bad warm-up %d/%v accepted", r.WarmupImages, r.WarmupInh)
+		}
+	}
+}

@@ -32,10 +32,13 @@ type PaperConfig struct {
 	Blur    []float64
 	Focus   int // the level of Fig. 4, 5B-D and the ablations (the paper's 1,000 images)
 	Engine  EngineSpec
-	Sleep   SleepConfig // Changes, InputGain, DurationMS; Mean and Seed are filled in
-	Workers int
-	Train   *mnist.Set
-	TestSet *mnist.Set
+	// The inhibition warm-up of new networks (model.Regime.WarmupImages and WarmupInh).
+	WarmupImages int
+	WarmupInh    float64
+	Sleep        SleepConfig // Changes, InputGain, DurationMS; Mean and Seed are filled in
+	Workers      int
+	Train        *mnist.Set
+	TestSet      *mnist.Set
 	// Log, if not nil, receives one line per stage.
 	Log func(format string, a ...any)
 }
@@ -44,17 +47,19 @@ type PaperConfig struct {
 // 1,000 to 60,000 images, the distortion levels of the authors' own code.
 func DefaultPaper() PaperConfig {
 	return PaperConfig{
-		NExc:    400,
-		Seeds:   []uint64{1, 2, 3, 4, 5},
-		Levels:  []int{1000, 2000, 5000, 10000, 20000, 40000, 60000},
-		Label:   5000,
-		Test:    5000,
-		Distort: 1000,
-		Noise:   []float64{0, 0.1, 0.3, 0.5, 0.7, 0.9},
-		Blur:    []float64{0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4},
-		Focus:   1000,
-		Engine:  EngineSpec{Kind: "event"},
-		Sleep:   ValidatedSleep(),
+		NExc:         400,
+		WarmupImages: model.Awake().WarmupImages,
+		WarmupInh:    model.Awake().WarmupInh,
+		Seeds:        []uint64{1, 2, 3, 4, 5},
+		Levels:       []int{1000, 2000, 5000, 10000, 20000, 40000, 60000},
+		Label:        5000,
+		Test:         5000,
+		Distort:      1000,
+		Noise:        []float64{0, 0.1, 0.3, 0.5, 0.7, 0.9},
+		Blur:         []float64{0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4},
+		Focus:        1000,
+		Engine:       EngineSpec{Kind: "event"},
+		Sleep:        ValidatedSleep(),
 	}
 }
 
@@ -147,7 +152,9 @@ func trainLevels(ctx context.Context, cfg PaperConfig, seed uint64, logf func(st
 			continue
 		}
 		if snap == nil {
-			snap = &Snapshot{Meta: Meta{NIn: mnist.Pixels, NExc: cfg.NExc, Seed: seed, Regime: model.AwakeN(cfg.NExc), Engine: cfg.Engine}, Net: NewNetwork(mnist.Pixels, cfg.NExc, seed)}
+			r := model.AwakeN(cfg.NExc)
+			r.WarmupImages, r.WarmupInh = cfg.WarmupImages, cfg.WarmupInh
+			snap = &Snapshot{Meta: Meta{NIn: mnist.Pixels, NExc: cfg.NExc, Seed: seed, Regime: r, Engine: cfg.Engine}, Net: NewNetwork(mnist.Pixels, cfg.NExc, seed)}
 			// Continue from the highest level already on disk.
 			for _, l := range cfg.Levels {
 				if l >= level {

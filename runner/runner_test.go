@@ -363,3 +363,59 @@ func TestSearchSleep(t *testing.T) {
 		t.Fatalf("%d error rows (want the 2 runaway-gain points, last): %+v", errs, rows)
 	}
 }
+
+// TestInhibitionWarmup: with a warm-up, training images 0..WarmupImages-1 are presented
+// with JIE ×WarmupInh and the rest with JIE itself, whichever way the sequence is split
+// into Train calls. The reference is one Train call per image with an explicit regime and
+// no warm-up. On both engines.
+func TestInhibitionWarmup(t *testing.T) {
+	set := trainSet(t, 10)
+	const warm, scale = 4, 0.25
+	r := model.Awake()
+	r.WarmupImages, r.WarmupInh = warm, scale
+	plain := model.Awake()
+	weak := plain
+	weak.JIE *= scale
+	state := func(net *model.Network) [][]float64 { return stateArrays(net) }
+	same := func(a, b *model.Network) bool {
+		for i, x := range state(a) {
+			if !slices.Equal(x, state(b)[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, spec := range []EngineSpec{{Kind: "event"}, {Kind: "stepped", Dt: 0.5}} {
+		train := func(net *model.Network, start, count int, reg model.Regime) {
+			t.Helper()
+			if _, err := Train(context.Background(), net, TrainConfig{Set: set, Start: start, Count: count, Seed: 3, Engine: spec, Regime: reg}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ref := NewNetwork(mnist.Pixels, 12, 3)
+		for k := range set.Len() {
+			reg := plain
+			if k < warm {
+				reg = weak
+			}
+			train(ref, k, 1, reg)
+		}
+		whole := NewNetwork(mnist.Pixels, 12, 3)
+		train(whole, 0, set.Len(), r)
+		split := NewNetwork(mnist.Pixels, 12, 3)
+		train(split, 0, 2, r)
+		train(split, 2, 5, r) // crosses the end of the warm-up
+		train(split, 7, set.Len()-7, r)
+		none := NewNetwork(mnist.Pixels, 12, 3)
+		train(none, 0, set.Len(), plain)
+		if !same(whole, ref) {
+			t.Errorf("%v: one Train call with the warm-up differs from the per-image reference", spec)
+		}
+		if !same(split, ref) {
+			t.Errorf("%v: three Train calls with the warm-up differ from the per-image reference", spec)
+		}
+		if same(none, ref) {
+			t.Errorf("%v: the warm-up changed nothing (the test cannot tell it is applied)", spec)
+		}
+	}
+}

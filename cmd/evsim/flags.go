@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/evsim/evsim/model"
 )
 
 // usageError is a bad flag or parameter: one line naming the flag, the value and the
@@ -35,6 +37,8 @@ type options struct {
 	jsonPath string
 	profile  string
 	quiet    bool
+	warmup   int     // -warmup-images
+	warmInh  float64 // -warmup-inh
 	sleep    sleepFlags
 	paper    paperFlags
 	search   searchFlags
@@ -97,6 +101,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.jsonPath, "json", "", "also write the JSON results to this file")
 	fs.StringVar(&o.profile, "profile", "", "cpu | mem: write a pprof profile (pkg/profile) into the current folder")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bars")
+	def := model.AwakeN(1)
+	fs.IntVar(&o.warmup, "warmup-images", def.WarmupImages, "new networks: the first N training images are presented with the lateral inhibition ×-warmup-inh (0: no warm-up)")
+	fs.Float64Var(&o.warmInh, "warmup-inh", def.WarmupInh, "new networks: lateral inhibition scale during the warm-up, in [0, 100]")
 	o.sleep.register(fs)
 	fs.StringVar(&o.search.gain, "grid-gain", "0.5,1,2", "sleepsearch: input gains to try")
 	fs.StringVar(&o.search.leak, "grid-leak", "1,2,4", "sleepsearch: leak scales to try")
@@ -136,6 +143,14 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 func oneLine(err error) string {
 	s, _, _ := strings.Cut(err.Error(), "\n")
 	return s
+}
+
+// awake is the training regime of a new network of n neurons: model.AwakeN with the
+// warm-up flags.
+func (o *options) awake(n int) model.Regime {
+	r := model.AwakeN(n)
+	r.WarmupImages, r.WarmupInh = o.warmup, o.warmInh
+	return r
 }
 
 func (o *options) validate() error {
@@ -220,6 +235,20 @@ func (o *options) validate() error {
 		if err := writable(f.path); err != nil {
 			return usagef("-%s %s: %v", f.name, f.path, err)
 		}
+	}
+	if o.set["warmup-images"] || o.set["warmup-inh"] {
+		switch {
+		case o.phase != "run" && o.phase != "train" && o.phase != "paper":
+			return usagef("-warmup-images/-warmup-inh: only -phase run, train and paper train new networks")
+		case o.in != "":
+			return usagef("-warmup-images/-warmup-inh: the snapshot -in %s carries its own training regime; leave them out", o.in)
+		}
+	}
+	if o.warmup < 0 || o.warmup > 100_000_000 {
+		return usagef("-warmup-images %d: must be in [0, 100000000]", o.warmup)
+	}
+	if err := finite("warmup-inh", o.warmInh, 0, 100); err != nil {
+		return err
 	}
 	if err := o.sleep.validate(o.phase); err != nil {
 		return err

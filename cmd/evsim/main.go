@@ -26,7 +26,6 @@ import (
 	"codeberg.org/sbinet/npyio/npz"
 
 	"github.com/evsim/evsim/analysis"
-	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner"
 	"github.com/evsim/evsim/runner/mnist"
 )
@@ -90,6 +89,10 @@ type TrainResult struct {
 	ImagesSeen   int     `json:"images_seen"`
 	ImagesPerSec float64 `json:"images_per_s"`
 	MeanTheta    float64 `json:"mean_theta_mv"`
+	// The regime's inhibition warm-up: the first WarmupImages images of the sequence were
+	// (or will be) presented with the lateral inhibition ×WarmupInh.
+	WarmupImages int     `json:"warmup_images"`
+	WarmupInh    float64 `json:"warmup_inh"`
 }
 
 type LabelResult struct {
@@ -183,7 +186,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		} else {
 			e.snap = &runner.Snapshot{
-				Meta: runner.Meta{NIn: mnist.Pixels, NExc: o.n, Seed: o.seed, Regime: model.AwakeN(o.n), Engine: e.spec},
+				Meta: runner.Meta{NIn: mnist.Pixels, NExc: o.n, Seed: o.seed, Regime: o.awake(o.n), Engine: e.spec},
 				Net:  runner.NewNetwork(mnist.Pixels, o.n, o.seed),
 			}
 		}
@@ -325,7 +328,8 @@ func (e *env) trainPhase() error {
 	}
 	el := time.Since(t0).Seconds()
 	e.res.Timing["train"] = el
-	e.res.Train = &TrainResult{TrainStats: st, ImagesSeen: snap.Meta.ImagesSeen, ImagesPerSec: float64(st.Images) / el, MeanTheta: mean(snap.Net.Theta)}
+	e.res.Train = &TrainResult{TrainStats: st, ImagesSeen: snap.Meta.ImagesSeen, ImagesPerSec: float64(st.Images) / el, MeanTheta: mean(snap.Net.Theta),
+		WarmupImages: snap.Meta.Regime.WarmupImages, WarmupInh: snap.Meta.Regime.WarmupInh}
 	return nil
 }
 

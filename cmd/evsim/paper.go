@@ -38,6 +38,7 @@ func (e *env) paperPhase() error {
 	o := e.o
 	cfg := runner.DefaultPaper()
 	cfg.Dir, cfg.NExc, cfg.Engine, cfg.Workers = o.paper.dir, o.n, e.spec, o.workers
+	cfg.WarmupImages, cfg.WarmupInh = o.warmup, o.warmInh
 	cfg.Seeds = cfg.Seeds[:0]
 	for s := range o.paper.seeds {
 		cfg.Seeds = append(cfg.Seeds, o.seed+uint64(s))
