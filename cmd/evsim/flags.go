@@ -90,7 +90,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.train, "train", 1000, "training images to present, continuing the sequence of -in (cycles through the 60000)")
 	fs.IntVar(&o.label, "label", -1, "training images used to assign labels, in [0, 60000] (-1: max(-train, 1000); with -phase test, 0: keep the snapshot's labels)")
 	fs.IntVar(&o.test, "test", 10000, "test images to classify, in [0, 10000]")
-	fs.Uint64Var(&o.seed, "seed", 1, "random seed of a new network and of every input spike train")
+	fs.Uint64Var(&o.seed, "seed", 1, "random seed of a new network and of every input spike train (with -in: default the snapshot's seed)")
 	fs.StringVar(&o.engine, "engine", "event", "event | stepped")
 	fs.Float64Var(&o.dt, "dt", 0.5, "time step of the stepped engine (ms), dividing 350 and 150")
 	fs.StringVar(&o.in, "in", "", "snapshot to start from")

@@ -193,6 +193,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if e.snap != nil {
 		e.res.NExc = e.snap.Meta.NExc
+		// A snapshot continues with its own seed's random streams unless -seed is given.
+		if o.in != "" && !o.set["seed"] {
+			o.seed = e.snap.Meta.Seed
+			e.res.Seed = o.seed
+		}
 	}
 	switch o.phase {
 	case "export":

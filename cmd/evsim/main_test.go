@@ -166,6 +166,35 @@ func TestResumeIsByteIdentical(t *testing.T) {
 	}
 }
 
+// TestContinueUsesSnapshotSeed: continuing a seed-3 snapshot with -in and no -seed gives
+// the same snapshot, byte for byte, as one run of -seed 3; an explicit -seed 4 gives another.
+func TestContinueUsesSnapshotSeed(t *testing.T) {
+	dir := t.TempDir()
+	common := []string{"-phase", "train", "-label", "0", "-test", "0", "-quiet"}
+	run := func(out string, args ...string) []byte {
+		t.Helper()
+		if _, e, code := runArgs(t, context.Background(), append(append(common, args...), "-out", out)...); code != 0 {
+			t.Fatal(e)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	whole := run(filepath.Join(dir, "whole.snap"), "-n", "10", "-seed", "3", "-train", "12")
+	first := filepath.Join(dir, "first.snap")
+	run(first, "-n", "10", "-seed", "3", "-train", "5")
+	cont := run(filepath.Join(dir, "cont.snap"), "-in", first, "-train", "7")
+	other := run(filepath.Join(dir, "other.snap"), "-in", first, "-train", "7", "-seed", "4")
+	if !bytes.Equal(whole, cont) {
+		t.Error("continuing a seed-3 snapshot without -seed differs from one seed-3 run")
+	}
+	if bytes.Equal(whole, other) {
+		t.Error("continuing with -seed 4 gives the seed-3 run: -seed was ignored")
+	}
+}
+
 func TestExportRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	snap := filepath.Join(dir, "n.snap")
