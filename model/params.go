@@ -69,6 +69,10 @@ func (r Regime) ForImage(pos int) Regime {
 // excitatory neurons by 60 mV at its peak: the original's 14 mV (17·2 ms·(v+100)/100 ms)
 // gives a weak winner-take-all with current-based input, which lacks the reversal-potential
 // saturation of the original, and the network then unlearns (README, "deviations").
+// The first 1,000 training images are presented with the inhibition ×0.25 (15 mV, about the
+// original's): early on, several neurons learn from each image, and an untrained network
+// learns much faster; weak inhibition for longer dissolves the receptive fields (README,
+// "inhibition warm-up").
 func Awake() Regime {
 	r := Regime{
 		Name: "awake",
@@ -90,6 +94,9 @@ func Awake() Regime {
 		Plastic:    true,
 		AdaptTheta: true,
 		ColumnSum:  78,
+
+		WarmupImages: 1000,
+		WarmupInh:    0.25,
 	}
 	r.JIn = 0.65 / PSPPeak(r.Exc.TauM, r.TauS)
 	r.JEI = 30 / PSPPeak(r.Inh.TauM, r.TauS)

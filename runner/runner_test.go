@@ -374,6 +374,7 @@ func TestInhibitionWarmup(t *testing.T) {
 	r := model.Awake()
 	r.WarmupImages, r.WarmupInh = warm, scale
 	plain := model.Awake()
+	plain.WarmupImages = 0
 	weak := plain
 	weak.JIE *= scale
 	state := func(net *model.Network) [][]float64 { return stateArrays(net) }
