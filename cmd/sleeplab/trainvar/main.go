@@ -44,6 +44,7 @@ func main() {
 		r.ThetaPlus = *thetaPlus
 	}
 	r.JIE *= *inh
+	r.WarmupImages = 0 // constant variants: the study that led to the warm-up (warmgrid compares warm-ups)
 	spec := runner.EngineSpec{Kind: "event"}
 	for _, s := range strings.Split(*seeds, ",") {
 		seed, err := strconv.ParseUint(s, 10, 64)
