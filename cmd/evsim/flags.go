@@ -56,7 +56,7 @@ func usageText(fs *flag.FlagSet, w io.Writer) {
 Phases, each with an example:
   run     train a new network (or continue -in), test, sleep, relabel, test again:
           the default experiment
-            evsim -n 100 -train 1000 -test 10000 -sleep-inh 0 -sleep-stdp=false -sleep-ms 5000
+            evsim -n 100 -train 1000 -test 10000 -sleep-inh 0 -sleep-stdp=false -sleep-exc 1 -sleep-theta-plus 2 -sleep-ms 10000
   train   train (a new network, or continue -in), label, write -out
             evsim -phase train -n 400 -train 60000 -out net400.snap
   test    classify test images with a labelled snapshot
