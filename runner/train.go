@@ -41,13 +41,13 @@ func Train(ctx context.Context, net *model.Network, cfg TrainConfig) (TrainStats
 	if cfg.Set == nil || cfg.Set.Len() == 0 {
 		return st, fmt.Errorf("runner: no training images")
 	}
-	if err := cfg.Regime.Validate(); err != nil {
-		return st, err
-	}
 	// One engine per stretch of the sequence with one regime: the warm-up images, then the
 	// rest. The network's state lives in net, so a new engine continues where the last left.
-	var eng Engine
-	var engRegime model.Regime
+	engRegime := cfg.Regime.ForImage(cfg.Start)
+	eng, err := cfg.Engine.New(net, engRegime)
+	if err != nil {
+		return st, err
+	}
 	var in inputs
 	var scratch []float64
 	counts := make([]int32, net.NExc)
@@ -56,8 +56,7 @@ func Train(ctx context.Context, net *model.Network, cfg TrainConfig) (TrainStats
 			return st, err
 		}
 		pos := cfg.Start + k
-		if r := cfg.Regime.ForImage(pos); eng == nil || r != engRegime {
-			var err error
+		if r := cfg.Regime.ForImage(pos); r != engRegime {
 			if eng, err = cfg.Engine.New(net, r); err != nil {
 				return st, err
 			}
