@@ -45,24 +45,16 @@ func main() {
 	flag.Parse()
 	ctx := context.Background()
 	set := lab.MustLoad("train", 0)
-	val := set.Last(*nVal)
 	lv := ints("levels", *levels)
 	if last := lv[len(lv)-1]; last > set.Len()-*nVal {
 		log.Fatalf("warmgrid: level %d reaches into the validation split (the last %d images)", last, *nVal)
 	}
 	spec := runner.EngineSpec{Kind: "event"}
-	score := func(net *model.Network, r model.Regime, seed uint64) float64 {
-		ev := runner.Evaluator{Engine: spec, Seed: seed, Workers: *workers}
-		labels, err := ev.Label(ctx, net, r, set, *nLabel)
-		if err != nil {
-			log.Fatal(err)
-		}
-		sc, err := ev.Score(ctx, net, r, labels, val, val.Len())
-		if err != nil {
-			log.Fatal(err)
-		}
-		return 100 * sc.Accuracy
-	}
+	// Scoring and sleeping go through runner.SearchSleep with the validated sleep as its one
+	// grid point: validation accuracy before, and after a sleep of a copy.
+	v := runner.ValidatedSleep()
+	one := runner.SearchSpace{Gain: []float64{v.InputGain}, Leak: []float64{v.Changes.LeakScale},
+		Exc: []float64{v.Changes.ExcGain}, Inh: []float64{v.Changes.InhScale}, DurationMS: []float64{v.DurationMS}}
 	fmt.Println("warmup\tseed\tlevel\tawake\tslept")
 	for _, w := range strings.Split(*warm, ",") {
 		a, b, ok := strings.Cut(w, ":")
@@ -80,14 +72,16 @@ func main() {
 					log.Fatal(err)
 				}
 				seen = level
-				before := score(net, r, uint64(seed))
-				slept := net.Clone()
-				c := runner.ValidatedSleep()
-				c.Mean, c.Seed, c.Engine, c.Awake = runner.MeanImage(set, seen), uint64(seed), spec, r
-				if _, err := runner.Sleep(ctx, slept, c); err != nil {
+				snap := &runner.Snapshot{Meta: runner.Meta{NIn: mnist.Pixels, NExc: *n, Seed: uint64(seed), ImagesSeen: seen, Regime: r, Engine: spec}, Net: net}
+				rows, err := runner.SearchSleep(ctx, runner.SearchConfig{Nets: []*runner.Snapshot{snap}, Space: one, Base: v,
+					Label: *nLabel, Validation: *nVal, Set: set, Engine: spec, Workers: *workers})
+				if err != nil {
 					log.Fatal(err)
 				}
-				after := score(slept, r, uint64(seed))
+				if rows[0].Error != "" {
+					log.Fatalf("warmgrid: %s, seed %d, level %d: %s", w, seed, level, rows[0].Error)
+				}
+				before, after := 100*rows[0].Before[0], 100*rows[0].After[0]
 				fmt.Printf("%s\t%d\t%d\t%.2f\t%.2f\n", w, seed, level, before, after)
 			}
 		}
