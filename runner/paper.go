@@ -46,10 +46,11 @@ type PaperConfig struct {
 // DefaultPaper is the paper's design: 400 neurons, 5 initializations, training levels from
 // 1,000 to 60,000 images, the distortion levels of the authors' own code.
 func DefaultPaper() PaperConfig {
+	awake := model.Awake()
 	return PaperConfig{
 		NExc:         400,
-		WarmupImages: model.Awake().WarmupImages,
-		WarmupInh:    model.Awake().WarmupInh,
+		WarmupImages: awake.WarmupImages,
+		WarmupInh:    awake.WarmupInh,
 		Seeds:        []uint64{1, 2, 3, 4, 5},
 		Levels:       []int{1000, 2000, 5000, 10000, 20000, 40000, 60000},
 		Label:        5000,

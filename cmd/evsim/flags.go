@@ -101,7 +101,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.jsonPath, "json", "", "also write the JSON results to this file")
 	fs.StringVar(&o.profile, "profile", "", "cpu | mem: write a pprof profile (pkg/profile) into the current folder")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bars")
-	def := model.AwakeN(1)
+	def := model.Awake() // the warm-up does not depend on the population size
 	fs.IntVar(&o.warmup, "warmup-images", def.WarmupImages, "new networks: the first N training images are presented with the lateral inhibition ×-warmup-inh (0: no warm-up)")
 	fs.Float64Var(&o.warmInh, "warmup-inh", def.WarmupInh, "new networks: lateral inhibition scale during the warm-up, in [0, 100]")
 	o.sleep.register(fs)
