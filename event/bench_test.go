@@ -6,8 +6,8 @@ import (
 
 	"github.com/evsim/evsim/event"
 	"github.com/evsim/evsim/model"
-	"github.com/evsim/evsim/runner/enginetest"
-	"github.com/evsim/evsim/runner/stepped"
+	"github.com/evsim/evsim/event/enginetest"
+	"github.com/evsim/evsim/event/stepped"
 )
 
 // BenchmarkPresent times one 350 ms + 150 ms presentation of MNIST-like input, plasticity

@@ -8,8 +8,8 @@ import (
 
 	"github.com/evsim/evsim/event"
 	"github.com/evsim/evsim/model"
-	"github.com/evsim/evsim/runner/enginetest"
-	"github.com/evsim/evsim/runner/stepped"
+	"github.com/evsim/evsim/event/enginetest"
+	"github.com/evsim/evsim/event/stepped"
 )
 
 // convergenceNet is a 100-neuron network in a partly trained state: weights normalized to

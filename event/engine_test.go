@@ -9,7 +9,7 @@ import (
 
 	"github.com/evsim/evsim/event"
 	"github.com/evsim/evsim/model"
-	"github.com/evsim/evsim/runner/enginetest"
+	"github.com/evsim/evsim/event/enginetest"
 )
 
 // tiny returns a network of nExc neurons, 1 input, weights w, at rest, θ = 0.

@@ -5,7 +5,7 @@
 // traces, weight normalization, and the trial data that engines consume.
 //
 // The physics lives here and nowhere else: the event-driven engine (package event)
-// and the time-stepped reference (package runner/stepped) differ only in when they
+// and the time-stepped reference (package event/stepped) differ only in when they
 // call these functions, so a disagreement between them is a scheduling bug, never
 // two copies of the equations.
 //

@@ -5,7 +5,7 @@ import (
 
 	"github.com/evsim/evsim/event"
 	"github.com/evsim/evsim/model"
-	"github.com/evsim/evsim/runner/stepped"
+	"github.com/evsim/evsim/event/stepped"
 )
 
 // Engine simulates trials on a network: it is what both the event-driven engine and the

@@ -322,48 +322,6 @@ func TestFrozenThresholdsDoNotDecay(t *testing.T) {
 	}
 }
 
-// TestSearchSleep: every grid point is tried on every network, the rows come back sorted by
-// mean validation gain, and a runaway point is reported as an error row, not a failure.
-func TestSearchSleep(t *testing.T) {
-	set := trainSet(t, 300)
-	var nets []*Snapshot
-	for seed := uint64(1); seed <= 2; seed++ {
-		net := NewNetwork(mnist.Pixels, 8, seed)
-		if _, err := Train(context.Background(), net, TrainConfig{Set: set, Count: 30, Seed: seed, Engine: EngineSpec{Kind: "event"}, Regime: model.AwakeN(8)}); err != nil {
-			t.Fatal(err)
-		}
-		nets = append(nets, &Snapshot{Meta: Meta{NIn: mnist.Pixels, NExc: 8, Seed: seed, ImagesSeen: 30, Regime: model.AwakeN(8)}, Net: net})
-	}
-	base := DefaultSleep()
-	base.Changes.STDP = false
-	rows, err := SearchSleep(context.Background(), SearchConfig{
-		Nets: nets, Base: base, Label: 100, Validation: 100, Set: set, Engine: EngineSpec{Kind: "event"}, Seed: 1,
-		Space: SearchSpace{Gain: []float64{1, 1e6}, Leak: []float64{2}, Exc: []float64{1}, Inh: []float64{0, 1}, DurationMS: []float64{500}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) != 4 {
-		t.Fatalf("%d rows, want 4", len(rows))
-	}
-	errs := 0
-	for k, r := range rows {
-		if r.Error != "" {
-			errs++
-			continue
-		}
-		if len(r.After) != 2 || len(r.Before) != 2 {
-			t.Fatalf("row %d: %d/%d accuracies, want one per network", k, len(r.Before), len(r.After))
-		}
-		if k > 0 && rows[k-1].Error == "" && rows[k-1].MeanGain < r.MeanGain {
-			t.Fatal("rows not sorted by mean gain")
-		}
-	}
-	if errs != 2 || rows[3].Error == "" {
-		t.Fatalf("%d error rows (want the 2 runaway-gain points, last): %+v", errs, rows)
-	}
-}
-
 // TestInhibitionWarmup: with a warm-up, training images 0..WarmupImages-1 are presented
 // with JIE ×WarmupInh and the rest with JIE itself, whichever way the sequence is split
 // into Train calls. The reference is one Train call per image with an explicit regime and

@@ -27,6 +27,7 @@ import (
 
 	"github.com/evsim/evsim/analysis"
 	"github.com/evsim/evsim/runner"
+	"github.com/evsim/evsim/runner/experiment"
 	"github.com/evsim/evsim/runner/mnist"
 )
 
@@ -68,20 +69,20 @@ func exitCode(err error, stderr io.Writer) int {
 
 // Results is what evsim prints.
 type Results struct {
-	Phase   string              `json:"phase"`
-	NExc    int                 `json:"n_exc"`
-	Seed    uint64              `json:"seed"`
-	Engine  runner.EngineSpec   `json:"engine"`
-	Workers int                 `json:"workers"`
-	Resumed bool                `json:"resumed,omitempty"`
-	Train   *TrainResult        `json:"train,omitempty"`
-	Label   *LabelResult        `json:"label,omitempty"`
-	Test    *analysis.Score     `json:"test,omitempty"`
-	Sleep   *SleepResult        `json:"sleep,omitempty"`
-	Paper   *runner.PaperReport `json:"paper,omitempty"`
-	Search  []runner.SearchRow  `json:"sleep_search,omitempty"`
-	Timing  map[string]float64  `json:"seconds"`
-	Out     string              `json:"output,omitempty"`
+	Phase   string                  `json:"phase"`
+	NExc    int                     `json:"n_exc"`
+	Seed    uint64                  `json:"seed"`
+	Engine  runner.EngineSpec       `json:"engine"`
+	Workers int                     `json:"workers"`
+	Resumed bool                    `json:"resumed,omitempty"`
+	Train   *TrainResult            `json:"train,omitempty"`
+	Label   *LabelResult            `json:"label,omitempty"`
+	Test    *analysis.Score         `json:"test,omitempty"`
+	Sleep   *SleepResult            `json:"sleep,omitempty"`
+	Paper   *experiment.PaperReport `json:"paper,omitempty"`
+	Search  []experiment.SearchRow  `json:"sleep_search,omitempty"`
+	Timing  map[string]float64      `json:"seconds"`
+	Out     string                  `json:"output,omitempty"`
 }
 
 type TrainResult struct {

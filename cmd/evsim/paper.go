@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/evsim/evsim/runner"
+	"github.com/evsim/evsim/runner/experiment"
 	"github.com/evsim/evsim/runner/mnist"
 )
 
@@ -36,7 +36,7 @@ func parseLevels(s string) ([]int, error) {
 // paperPhase runs (or resumes) the reproduction and writes the report.
 func (e *env) paperPhase() error {
 	o := e.o
-	cfg := runner.DefaultPaper()
+	cfg := experiment.DefaultPaper()
 	cfg.Dir, cfg.NExc, cfg.Engine, cfg.Workers = o.paper.dir, o.n, e.spec, o.workers
 	cfg.WarmupImages, cfg.WarmupInh = o.warmup, o.warmInh
 	cfg.Seeds = cfg.Seeds[:0]
@@ -73,14 +73,14 @@ func (e *env) paperPhase() error {
 			fmt.Fprintf(e.stderr, "[%6.0fs] %s\n", time.Since(t0).Seconds(), fmt.Sprintf(format, a...))
 		}
 	}
-	cells, err := runner.Paper(e.ctx, cfg)
+	cells, err := experiment.Paper(e.ctx, cfg)
 	if err != nil {
 		if e.ctx.Err() != nil {
 			return &interrupted{fmt.Sprintf("interrupted; finished stages are in %s; run the same command again to continue", cfg.Dir)}
 		}
 		return err
 	}
-	rep, err := runner.WriteReport(cfg, cells)
+	rep, err := experiment.WriteReport(cfg, cells)
 	if err != nil {
 		return err
 	}

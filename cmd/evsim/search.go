@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/evsim/evsim/runner"
+	"github.com/evsim/evsim/runner/experiment"
 )
 
 // searchFlags configure -phase sleepsearch.
@@ -29,8 +30,8 @@ func parseFloats(flagName, s string, lo, hi float64) ([]float64, error) {
 	return out, nil
 }
 
-func (s *searchFlags) space() (runner.SearchSpace, error) {
-	var sp runner.SearchSpace
+func (s *searchFlags) space() (experiment.SearchSpace, error) {
+	var sp experiment.SearchSpace
 	var err error
 	if sp.Gain, err = parseFloats("grid-gain", s.gain, 1e-6, 1000); err != nil {
 		return sp, err
@@ -76,7 +77,7 @@ func (e *env) searchPhase() error {
 		total = min(total, o.search.samples)
 	}
 	bar := newProgress("search", total, o.quiet)
-	rows, err := runner.SearchSleep(e.ctx, runner.SearchConfig{
+	rows, err := experiment.SearchSleep(e.ctx, experiment.SearchConfig{
 		Nets: nets, Space: sp, Base: base, Samples: o.search.samples,
 		Label: o.label, Validation: o.search.validation, Set: set, Engine: e.spec, Workers: o.workers, Seed: o.seed,
 		Progress: func(done, _ int) { bar.Update(done) },

@@ -1,4 +1,4 @@
-package runner
+package experiment
 
 import (
 	"encoding/csv"
@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/evsim/evsim/runner"
 
 	"github.com/evsim/evsim/analysis"
 	"github.com/evsim/evsim/runner/mnist"
@@ -112,7 +114,7 @@ func WriteReport(cfg PaperConfig, cells []Cell) (*PaperReport, error) {
 	}
 	// Fig. 2B/C: receptive fields of the first seed at each level.
 	for _, level := range cfg.Levels {
-		s, err := LoadSnapshot(cfg.path(cfg.Seeds[0], fmt.Sprintf("awake-%d.snap", level)))
+		s, err := runner.LoadSnapshot(cfg.path(cfg.Seeds[0], fmt.Sprintf("awake-%d.snap", level)))
 		if err != nil {
 			return nil, err
 		}
@@ -370,7 +372,7 @@ func thresholdExamples(cfg PaperConfig, focus []Cell, path string) error {
 		return nil
 	}
 	c := focus[0]
-	s, err := LoadSnapshot(cfg.path(c.Seed, fmt.Sprintf("awake-%d.snap", c.Level)))
+	s, err := runner.LoadSnapshot(cfg.path(c.Seed, fmt.Sprintf("awake-%d.snap", c.Level)))
 	if err != nil {
 		return err
 	}

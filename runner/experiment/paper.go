@@ -1,4 +1,4 @@
-package runner
+package experiment
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/evsim/evsim/runner"
 
 	"github.com/evsim/evsim/analysis"
 	"github.com/evsim/evsim/model"
@@ -31,11 +33,11 @@ type PaperConfig struct {
 	Noise   []float64
 	Blur    []float64
 	Focus   int // the level of Fig. 4, 5B-D and the ablations (the paper's 1,000 images)
-	Engine  EngineSpec
+	Engine  runner.EngineSpec
 	// The inhibition warm-up of new networks (model.Regime.WarmupImages and WarmupInh).
 	WarmupImages int
 	WarmupInh    float64
-	Sleep        SleepConfig // Changes, InputGain, DurationMS; Mean and Seed are filled in
+	Sleep        runner.SleepConfig // Changes, InputGain, DurationMS; Mean and Seed are filled in
 	Workers      int
 	Train        *mnist.Set
 	TestSet      *mnist.Set
@@ -59,8 +61,8 @@ func DefaultPaper() PaperConfig {
 		Noise:        []float64{0, 0.1, 0.3, 0.5, 0.7, 0.9},
 		Blur:         []float64{0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4},
 		Focus:        1000,
-		Engine:       EngineSpec{Kind: "event"},
-		Sleep:        ValidatedSleep(),
+		Engine:       runner.EngineSpec{Kind: "event"},
+		Sleep:        runner.ValidatedSleep(),
 	}
 }
 
@@ -68,20 +70,20 @@ func DefaultPaper() PaperConfig {
 type Cell struct {
 	// Config identifies the settings the cell was computed with; a resumed run with other
 	// settings recomputes the cell instead of reusing it.
-	Config      string     `json:"config"`
-	Seed        uint64     `json:"seed"`
-	Level       int        `json:"level"`
-	Awake       float64    `json:"awake_accuracy"`
-	Slept       float64    `json:"slept_accuracy"`
-	Sleep       SleepStats `json:"sleep"`
-	ThetaChange []float64  `json:"theta_change,omitempty"` // per neuron, at the focus level
-	RFVariance  []float64  `json:"rf_variance,omitempty"`  // per neuron, awake receptive field
-	NoiseAwake  []float64  `json:"noise_awake,omitempty"`  // accuracy per noise level (focus)
-	NoiseSlept  []float64  `json:"noise_slept,omitempty"`
-	BlurAwake   []float64  `json:"blur_awake,omitempty"`
-	BlurSlept   []float64  `json:"blur_slept,omitempty"`
-	Ablation    *Ablation  `json:"ablation,omitempty"` // focus level
-	Seconds     float64    `json:"seconds"`
+	Config      string            `json:"config"`
+	Seed        uint64            `json:"seed"`
+	Level       int               `json:"level"`
+	Awake       float64           `json:"awake_accuracy"`
+	Slept       float64           `json:"slept_accuracy"`
+	Sleep       runner.SleepStats `json:"sleep"`
+	ThetaChange []float64         `json:"theta_change,omitempty"` // per neuron, at the focus level
+	RFVariance  []float64         `json:"rf_variance,omitempty"`  // per neuron, awake receptive field
+	NoiseAwake  []float64         `json:"noise_awake,omitempty"`  // accuracy per noise level (focus)
+	NoiseSlept  []float64         `json:"noise_slept,omitempty"`
+	BlurAwake   []float64         `json:"blur_awake,omitempty"`
+	BlurSlept   []float64         `json:"blur_slept,omitempty"`
+	Ablation    *Ablation         `json:"ablation,omitempty"` // focus level
+	Seconds     float64           `json:"seconds"`
 }
 
 // Ablation is the paper's 2x2 of weights x thresholds before/after sleep, plus sleep with
@@ -145,7 +147,7 @@ func trainLevels(ctx context.Context, cfg PaperConfig, seed uint64, logf func(st
 	if err := os.MkdirAll(filepath.Dir(cfg.path(seed, "x")), 0o755); err != nil {
 		return err
 	}
-	var snap *Snapshot
+	var snap *runner.Snapshot
 	for _, level := range cfg.Levels {
 		path := cfg.path(seed, fmt.Sprintf("awake-%d.snap", level))
 		if exists(path) {
@@ -155,14 +157,14 @@ func trainLevels(ctx context.Context, cfg PaperConfig, seed uint64, logf func(st
 		if snap == nil {
 			r := model.AwakeN(cfg.NExc)
 			r.WarmupImages, r.WarmupInh = cfg.WarmupImages, cfg.WarmupInh
-			snap = &Snapshot{Meta: Meta{NIn: mnist.Pixels, NExc: cfg.NExc, Seed: seed, Regime: r, Engine: cfg.Engine}, Net: NewNetwork(mnist.Pixels, cfg.NExc, seed)}
+			snap = &runner.Snapshot{Meta: runner.Meta{NIn: mnist.Pixels, NExc: cfg.NExc, Seed: seed, Regime: r, Engine: cfg.Engine}, Net: runner.NewNetwork(mnist.Pixels, cfg.NExc, seed)}
 			// Continue from the highest level already on disk.
 			for _, l := range cfg.Levels {
 				if l >= level {
 					break
 				}
 				if p := cfg.path(seed, fmt.Sprintf("awake-%d.snap", l)); exists(p) {
-					s, err := LoadSnapshot(p)
+					s, err := runner.LoadSnapshot(p)
 					if err != nil {
 						return err
 					}
@@ -171,7 +173,7 @@ func trainLevels(ctx context.Context, cfg PaperConfig, seed uint64, logf func(st
 			}
 		}
 		t0 := time.Now()
-		_, err := Train(ctx, snap.Net, TrainConfig{Set: cfg.Train, Start: snap.Meta.ImagesSeen, Count: level - snap.Meta.ImagesSeen, Seed: seed, Engine: cfg.Engine, Regime: snap.Meta.Regime})
+		_, err := runner.Train(ctx, snap.Net, runner.TrainConfig{Set: cfg.Train, Start: snap.Meta.ImagesSeen, Count: level - snap.Meta.ImagesSeen, Seed: seed, Engine: cfg.Engine, Regime: snap.Meta.Regime})
 		if err != nil {
 			return err
 		}
@@ -195,21 +197,21 @@ func cell(ctx context.Context, cfg PaperConfig, seed uint64, level int, logf fun
 	}
 	t0 := time.Now()
 	c = Cell{Config: config, Seed: seed, Level: level}
-	awake, err := LoadSnapshot(cfg.path(seed, fmt.Sprintf("awake-%d.snap", level)))
+	awake, err := runner.LoadSnapshot(cfg.path(seed, fmt.Sprintf("awake-%d.snap", level)))
 	if err != nil {
 		return c, err
 	}
-	ev := Evaluator{Engine: cfg.Engine, Seed: seed, Workers: cfg.Workers}
+	ev := runner.Evaluator{Engine: cfg.Engine, Seed: seed, Workers: cfg.Workers}
 	r := awake.Meta.Regime
 	label := func(net *model.Network) ([]int, error) { return ev.Label(ctx, net, r, cfg.Train, cfg.Label) }
 	test := func(net *model.Network, labels []int, set *mnist.Set, n int) (float64, error) {
 		sc, err := ev.Score(ctx, net, r, labels, set, n)
 		return sc.Accuracy, err
 	}
-	sleep := func(net *model.Network, sc SleepConfig) (SleepStats, error) {
-		sc.Mean = MeanImage(cfg.Train, level)
+	sleep := func(net *model.Network, sc runner.SleepConfig) (runner.SleepStats, error) {
+		sc.Mean = runner.MeanImage(cfg.Train, level)
 		sc.Seed, sc.Engine, sc.Awake = seed, cfg.Engine, awake.Meta.Regime
-		return Sleep(ctx, net, sc)
+		return runner.Sleep(ctx, net, sc)
 	}
 	awakeLabels, err := label(awake.Net)
 	if err != nil {

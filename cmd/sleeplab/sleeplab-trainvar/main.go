@@ -1,10 +1,10 @@
 // Command trainvar trains networks under variants of the awake regime (a research tool, not
 // part of evsim), to see how the awake weights after few images bound what sleep can do. It
 // writes DIR/awakeS.snap for each seed S, which `evsim -phase sleep -in` and
-// `cmd/sleeplab/template` read.
+// `cmd/sleeplab/sleeplab-template` read.
 //
-//	go run ./cmd/sleeplab/trainvar -thetaplus 0.05 -inh 0.25 -seeds 1,2,3 -out dir
-//	go run ./cmd/sleeplab/trainvar -in dir -inh 1 -train 59000 -seeds 1,2,3 -out dir2  # continue
+//	go run ./cmd/sleeplab/sleeplab-trainvar -thetaplus 0.05 -inh 0.25 -seeds 1,2,3 -out dir
+//	go run ./cmd/sleeplab/sleeplab-trainvar -in dir -inh 1 -train 59000 -seeds 1,2,3 -out dir2  # continue
 package main
 
 import (

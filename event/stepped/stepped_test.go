@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/evsim/evsim/model"
-	"github.com/evsim/evsim/runner/stepped"
+	"github.com/evsim/evsim/event/stepped"
 )
 
 func one(w float64) *model.Network {

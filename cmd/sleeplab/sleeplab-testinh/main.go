@@ -3,7 +3,7 @@
 // training images, accuracy on the last -val training images (or, with -test, on the test
 // set), once per scale in -inh. Training and sleep are not involved; the snapshot is frozen.
 //
-//	go run ./cmd/sleeplab/testinh -inh 1,0.1 awake.snap slept.snap
+//	go run ./cmd/sleeplab/sleeplab-testinh -inh 1,0.1 awake.snap slept.snap
 package main
 
 import (

@@ -5,7 +5,7 @@
 // last -val training images; the levels must stay below the validation split. Never the
 // test set.
 //
-//	go run ./cmd/sleeplab/warmgrid -seeds 1,2,3 -levels 1000,5000,10000 -warm 0:1,1000:0.25,2000:0.5
+//	go run ./cmd/sleeplab/sleeplab-warmgrid -seeds 1,2,3 -levels 1000,5000,10000 -warm 0:1,1000:0.25,2000:0.5
 package main
 
 import (
@@ -19,6 +19,7 @@ import (
 	"github.com/evsim/evsim/cmd/sleeplab/internal/lab"
 	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner"
+	"github.com/evsim/evsim/runner/experiment"
 	"github.com/evsim/evsim/runner/mnist"
 )
 
@@ -50,10 +51,10 @@ func main() {
 		log.Fatalf("warmgrid: level %d reaches into the validation split (the last %d images)", last, *nVal)
 	}
 	spec := runner.EngineSpec{Kind: "event"}
-	// Scoring and sleeping go through runner.SearchSleep with the validated sleep as its one
+	// Scoring and sleeping go through experiment.SearchSleep with the validated sleep as its one
 	// grid point: validation accuracy before, and after a sleep of a copy.
 	v := runner.ValidatedSleep()
-	one := runner.SearchSpace{Gain: []float64{v.InputGain}, Leak: []float64{v.Changes.LeakScale},
+	one := experiment.SearchSpace{Gain: []float64{v.InputGain}, Leak: []float64{v.Changes.LeakScale},
 		Exc: []float64{v.Changes.ExcGain}, Inh: []float64{v.Changes.InhScale}, DurationMS: []float64{v.DurationMS}}
 	fmt.Println("warmup\tseed\tlevel\tawake\tslept")
 	for _, w := range strings.Split(*warm, ",") {
@@ -73,7 +74,7 @@ func main() {
 				}
 				seen = level
 				snap := &runner.Snapshot{Meta: runner.Meta{NIn: mnist.Pixels, NExc: *n, Seed: uint64(seed), ImagesSeen: seen, Regime: r, Engine: spec}, Net: net}
-				rows, err := runner.SearchSleep(ctx, runner.SearchConfig{Nets: []*runner.Snapshot{snap}, Space: one, Base: v,
+				rows, err := experiment.SearchSleep(ctx, experiment.SearchConfig{Nets: []*runner.Snapshot{snap}, Space: one, Base: v,
 					Label: *nLabel, Validation: *nVal, Set: set, Engine: spec, Workers: *workers})
 				if err != nil {
 					log.Fatal(err)

@@ -1,10 +1,12 @@
-package runner
+package experiment
 
 import (
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/evsim/evsim/runner"
 
 	"github.com/evsim/evsim/analysis"
 	"github.com/evsim/evsim/model"
@@ -23,7 +25,7 @@ func (s SearchSpace) Size() int {
 }
 
 // point returns grid point k.
-func (s SearchSpace) point(k int, base SleepConfig) SleepConfig {
+func (s SearchSpace) point(k int, base runner.SleepConfig) runner.SleepConfig {
 	c := base
 	pick := func(v []float64) float64 { x := v[k%len(v)]; k /= len(v); return x }
 	c.InputGain = pick(s.Gain)
@@ -38,14 +40,14 @@ func (s SearchSpace) point(k int, base SleepConfig) SleepConfig {
 // labels come from the first Label training images, accuracy from the Validation images
 // at the end of the training set. The test set is never used.
 type SearchConfig struct {
-	Nets       []*Snapshot // one trained network per seed
+	Nets       []*runner.Snapshot // one trained network per seed
 	Space      SearchSpace
-	Base       SleepConfig // everything the space does not set (STDP, threshold rule, ...)
-	Samples    int         // 0: the whole grid; otherwise that many random grid points
+	Base       runner.SleepConfig // everything the space does not set (STDP, threshold rule, ...)
+	Samples    int                // 0: the whole grid; otherwise that many random grid points
 	Label      int
 	Validation int
 	Set        *mnist.Set // the training set
-	Engine     EngineSpec
+	Engine     runner.EngineSpec
 	Workers    int
 	Seed       uint64
 	Progress   func(done, total int)
@@ -80,7 +82,7 @@ func SearchSleep(ctx context.Context, cfg SearchConfig) ([]SearchRow, error) {
 	}
 	val := cfg.Set.Last(cfg.Validation)
 	accuracy := func(net *model.Network, r model.Regime, seed uint64) (float64, error) {
-		ev := Evaluator{Engine: cfg.Engine, Seed: seed, Workers: cfg.Workers}
+		ev := runner.Evaluator{Engine: cfg.Engine, Seed: seed, Workers: cfg.Workers}
 		labels, err := ev.Label(ctx, net, r, cfg.Set, cfg.Label)
 		if err != nil {
 			return 0, err
@@ -114,9 +116,9 @@ func SearchSleep(ctx context.Context, cfg SearchConfig) ([]SearchRow, error) {
 		for k, s := range cfg.Nets {
 			net := s.Net.Clone()
 			c := sc
-			c.Mean = MeanImage(cfg.Set, min(s.Meta.ImagesSeen, cfg.Set.Len()))
+			c.Mean = runner.MeanImage(cfg.Set, min(s.Meta.ImagesSeen, cfg.Set.Len()))
 			c.Seed, c.Engine, c.Awake = s.Meta.Seed, cfg.Engine, s.Meta.Regime
-			st, err := Sleep(ctx, net, c)
+			st, err := runner.Sleep(ctx, net, c)
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil, err

@@ -1,4 +1,4 @@
-package runner
+package experiment
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/evsim/evsim/runner"
 
 	"github.com/evsim/evsim/analysis"
 	"github.com/evsim/evsim/runner/mnist"
@@ -106,7 +108,7 @@ func TestAblationClaimsSayWhenTrivial(t *testing.T) {
 	full := []float64{0.55, 0.57, 0.54}
 	abl := [][]float64{before, full, before, full, []float64{0.2, 0.21, 0.19}} // before, thresholds only, weights only, full, STDP only
 	for _, stdp := range []bool{false, true} {
-		cfg := PaperConfig{Focus: 1000, Sleep: ValidatedSleep()}
+		cfg := PaperConfig{Focus: 1000, Sleep: runner.ValidatedSleep()}
 		cfg.Sleep.Changes.STDP = stdp
 		rep := &PaperReport{}
 		got := 0
