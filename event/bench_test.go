@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/evsim/evsim/event"
-	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/event/enginetest"
 	"github.com/evsim/evsim/event/stepped"
+	"github.com/evsim/evsim/model"
 )
 
 // BenchmarkPresent times one 350 ms + 150 ms presentation of MNIST-like input, plasticity

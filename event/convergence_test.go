@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/evsim/evsim/event"
-	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/event/enginetest"
 	"github.com/evsim/evsim/event/stepped"
+	"github.com/evsim/evsim/model"
 )
 
 // convergenceNet is a 100-neuron network in a partly trained state: weights normalized to

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/evsim/evsim/event"
-	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/event/enginetest"
+	"github.com/evsim/evsim/model"
 )
 
 // tiny returns a network of nExc neurons, 1 input, weights w, at rest, θ = 0.

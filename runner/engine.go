@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/evsim/evsim/event"
-	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/event/stepped"
+	"github.com/evsim/evsim/model"
 )
 
 // Engine simulates trials on a network: it is what both the event-driven engine and the

@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/event/stepped"
+	"github.com/evsim/evsim/model"
 )
 
 func one(w float64) *model.Network {
