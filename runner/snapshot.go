@@ -42,6 +42,9 @@ type Meta struct {
 	LabelImages int   `json:"label_images,omitempty"`
 	// Pending, in a checkpoint only, records the interrupted invocation (owned by the command).
 	Pending json.RawMessage `json:"pending,omitempty"`
+	// Provenance names the program and command line that wrote the snapshot (absent in
+	// snapshots written before it was recorded).
+	Provenance *Provenance `json:"provenance,omitempty"`
 }
 
 // Snapshot is a network with its meta data.
