@@ -1,29 +1,26 @@
 // Command evsim trains, tests and sleeps the Diehl & Cook 2015 spiking network on MNIST
-// with the event-driven engine or the time-stepped reference. `evsim -h` lists the phases
-// with an example each. Results are JSON on stdout; progress goes to stderr.
+// with the event-driven engine or the time-stepped reference. `evsim -h` lists the
+// commands with an example each; with no arguments it runs the default experiment.
+// A summary goes to stdout (-json: the JSON results); progress goes to stderr.
 //
-// Exit status: 0 done, 1 error, 2 bad flag or parameter, 130 interrupted (a checkpoint
-// was written; continue with -resume).
+// Exit status: 0 done (every promised output written and complete), 1 runtime failure,
+// 2 bad flag, parameter or input file, 130 / 143 interrupted by SIGINT / SIGTERM (a
+// checkpoint was written; continue with -resume).
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"regexp"
 	"runtime"
+	"strings"
 	"syscall"
-	"time"
 
 	"github.com/pkg/profile"
-	"gonum.org/v1/gonum/mat"
-
-	"codeberg.org/sbinet/npyio/npz"
 
 	"github.com/evsim/evsim/analysis"
 	"github.com/evsim/evsim/runner"
@@ -32,57 +29,91 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		cancel(signalError{s})
+		signal.Stop(sigs) // a second signal kills the process the usual way
+	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
 	os.Exit(exitCode(err, os.Stderr))
 }
+
+// signalError is the cause of a run cancelled by a signal.
+type signalError struct{ sig os.Signal }
+
+func (e signalError) Error() string { return "interrupted by " + e.sig.String() }
 
 // testHook, set by tests only, observes progress (phase, images or ms done), for example
 // to deliver an interrupt at an exact point.
 var testHook func(phase string, done float64)
 
 // interrupted reports a run stopped by a signal after writing its checkpoint.
-type interrupted struct{ msg string }
+type interrupted struct {
+	msg  string
+	code int // 130 SIGINT, 143 SIGTERM
+}
 
 func (e *interrupted) Error() string { return e.msg }
+
+// badInput marks an input file that cannot be used (missing, corrupt, malformed): exit 2.
+type badInput struct{ err error }
+
+func (e *badInput) Error() string { return e.err.Error() }
+func (e *badInput) Unwrap() error { return e.err }
 
 func exitCode(err error, stderr io.Writer) int {
 	var ue *usageError
 	var ie *interrupted
+	var bi *badInput
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
-	case errors.As(err, &ue):
-		fmt.Fprintln(stderr, "evsim:", err)
+	case errors.As(err, &ue), errors.As(err, &bi):
+		fmt.Fprintln(stderr, "evsim:", oneLineErr(err))
 		return 2
 	case errors.As(err, &ie):
-		fmt.Fprintln(stderr, "evsim:", err)
-		return 130
+		fmt.Fprintln(stderr, "evsim:", oneLineErr(err))
+		return ie.code
 	default:
-		fmt.Fprintln(stderr, "evsim:", err)
+		fmt.Fprintln(stderr, "evsim:", oneLineErr(err))
 		return 1
 	}
 }
 
-// Results is what evsim prints.
+// oneLineErr keeps an error message on one line.
+func oneLineErr(err error) string {
+	b := []byte(err.Error())
+	for k, c := range b {
+		if c == '\n' || c == '\r' {
+			b[k] = ' '
+		}
+	}
+	return string(b)
+}
+
+// Results is what evsim reports, as JSON with -json or -results.
 type Results struct {
-	Phase   string                  `json:"phase"`
-	NExc    int                     `json:"n_exc"`
-	Seed    uint64                  `json:"seed"`
-	Engine  runner.EngineSpec       `json:"engine"`
-	Workers int                     `json:"workers"`
-	Resumed bool                    `json:"resumed,omitempty"`
-	Train   *TrainResult            `json:"train,omitempty"`
-	Label   *LabelResult            `json:"label,omitempty"`
-	Test    *analysis.Score         `json:"test,omitempty"`
-	Sleep   *SleepResult            `json:"sleep,omitempty"`
-	Paper   *experiment.PaperReport `json:"paper,omitempty"`
-	Search  []experiment.SearchRow  `json:"sleep_search,omitempty"`
-	Timing  map[string]float64      `json:"seconds"`
-	Out     string                  `json:"output,omitempty"`
+	Phase       string                  `json:"phase"`
+	NExc        int                     `json:"n_exc"`
+	Seed        uint64                  `json:"seed"`
+	Engine      runner.EngineSpec       `json:"engine"`
+	Workers     int                     `json:"workers"`
+	Train       *TrainResult            `json:"train,omitempty"`
+	Label       *LabelResult            `json:"label,omitempty"`
+	Test        *analysis.Score         `json:"test,omitempty"`
+	Sleep       *SleepResult            `json:"sleep,omitempty"`
+	Paper       *experiment.PaperReport `json:"paper,omitempty"`
+	Search      []experiment.SearchRow  `json:"sleep_search,omitempty"`
+	Timing      map[string]float64      `json:"seconds"`
+	Out         string                  `json:"output,omitempty"`
+	Checkpoint  string                  `json:"-"`
+	Provenance  runner.Provenance       `json:"provenance"`
+	ResumedFrom string                  `json:"-"`
 }
 
 type TrainResult struct {
@@ -104,6 +135,8 @@ type LabelResult struct {
 
 // SleepResult is the sleep summary: the parameters, what sleep did, before and after.
 type SleepResult struct {
+	Preset         string            `json:"preset"`
+	Overrides      []string          `json:"overrides,omitempty"`
 	Params         sleepParams       `json:"params"`
 	Stats          runner.SleepStats `json:"stats"`
 	AwakeRateHz    float64           `json:"awake_mean_exc_rate_hz"`
@@ -128,28 +161,6 @@ type sleepParams struct {
 	ThetaPlusScale float64 `json:"theta_plus_scale"`
 }
 
-// pending is stored in a checkpoint: the invocation to finish and how far it got.
-type pending struct {
-	Args     []string `json:"args"`
-	Start    int      `json:"start"`    // images seen when the run began
-	SleptMS  float64  `json:"slept_ms"` // sleep already done (sleep phase)
-	Baseline *float64 `json:"baseline,omitempty"`
-}
-
-// env is what one invocation works with.
-type env struct {
-	ctx    context.Context
-	o      *options
-	stderr io.Writer
-	spec   runner.EngineSpec
-	dir    string
-	res    *Results
-	snap   *runner.Snapshot
-	resume *pending
-
-	trainSet *mnist.Set
-}
-
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parse(args, stderr)
 	if err != nil {
@@ -162,12 +173,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		o = e.o
 	}
-	switch o.profile {
-	case "cpu":
-		defer profile.Start(profile.CPUProfile, profile.ProfilePath("."), profile.Quiet).Stop()
-	case "mem":
-		defer profile.Start(profile.MemProfile, profile.ProfilePath("."), profile.Quiet).Stop()
-	}
 	e.spec = runner.EngineSpec{Kind: o.engine}
 	if o.engine == "stepped" {
 		e.spec.Dt = o.dt
@@ -176,29 +181,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	e.res = &Results{Phase: o.phase, Seed: o.seed, Engine: e.spec, Workers: workers, Timing: map[string]float64{}, Resumed: e.resume != nil}
-	if e.snap == nil && o.phase != "sleepsearch" && o.phase != "paper" {
-		if o.in != "" {
-			if e.snap, err = runner.LoadSnapshot(o.in); err != nil {
-				return err
-			}
-			if o.set["n"] && o.n != e.snap.Meta.NExc {
-				return usagef("-n %d: the snapshot %s has %d neurons (leave -n out)", o.n, o.in, e.snap.Meta.NExc)
-			}
-		} else {
-			e.snap = &runner.Snapshot{
-				Meta: runner.Meta{NIn: mnist.Pixels, NExc: o.n, Seed: o.seed, Regime: o.awake(o.n), Engine: e.spec},
-				Net:  runner.NewNetwork(mnist.Pixels, o.n, o.seed),
-			}
+	if e.res == nil {
+		e.res = &Results{Phase: o.phase, Seed: o.seed, Engine: e.spec, Workers: workers, Timing: map[string]float64{}}
+	}
+	if err := e.prepare(); err != nil {
+		return err
+	}
+	// The command recorded is the normalized invocation with the seed and label count it
+	// resolved: running it again reproduces the results, and a resumed run records the
+	// same command as the run it completes.
+	// Flags that change only what is shown (-quiet, -json, -profile) are left out.
+	var cmd []string
+	for _, a := range e.resumeArgs() {
+		name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "=")
+		if name != "quiet" && name != "json" && name != "profile" {
+			cmd = append(cmd, a)
 		}
 	}
-	if e.snap != nil {
-		e.res.NExc = e.snap.Meta.NExc
-		// A snapshot continues with its own seed's random streams unless -seed is given.
-		if o.in != "" && !o.set["seed"] {
-			o.seed = e.snap.Meta.Seed
-			e.res.Seed = o.seed
-		}
+	e.res.Provenance = runner.CurrentProvenance(append([]string{"evsim"}, cmd...))
+	switch o.profile {
+	case "cpu":
+		defer profile.Start(profile.CPUProfile, profile.ProfilePath("."), profile.Quiet).Stop()
+	case "mem":
+		defer profile.Start(profile.MemProfile, profile.ProfilePath("."), profile.Quiet).Stop()
 	}
 	switch o.phase {
 	case "export":
@@ -213,18 +218,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enc := marshalResults(e.res)
-	if _, err := stdout.Write(enc); err != nil {
+	return e.report(stdout)
+}
+
+// report writes the results: JSON to -results, then the summary or JSON to stdout. The
+// checkpoint of a resumed run is removed once everything is written.
+func (e *env) report(stdout io.Writer) error {
+	enc, err := marshalResults(e.res)
+	if err != nil {
+		return fmt.Errorf("cannot encode the results: %w", err)
+	}
+	if e.o.results != "" {
+		if err := writeFile(e.o.results, enc); err != nil {
+			return fmt.Errorf("cannot write -results %s: %w", e.o.results, err)
+		}
+	}
+	if e.o.json {
+		_, err = stdout.Write(enc)
+	} else {
+		err = summary(stdout, e.res, e.o)
+	}
+	if err != nil {
 		return err
 	}
-	if o.jsonPath != "" {
-		if err := analysis.WriteFileAtomic(o.jsonPath, enc); err != nil {
-			return fmt.Errorf("cannot write %s: %w", o.jsonPath, err)
+	if e.resumeFile != "" {
+		if err := os.Remove(e.resumeFile); err == nil && !e.o.quiet {
+			fmt.Fprintf(e.stderr, "evsim: the run is complete; its checkpoint %s was removed\n", e.resumeFile)
 		}
 	}
 	return nil
 }
 
+// dataDir is -data or the GoMNIST module's folder.
 func (e *env) dataDir() (string, error) {
 	if e.dir != "" {
 		return e.dir, nil
@@ -234,8 +259,11 @@ func (e *env) dataDir() (string, error) {
 		return e.dir, nil
 	}
 	d, err := mnist.DefaultDir()
+	if err != nil {
+		return "", &badInput{err}
+	}
 	e.dir = d
-	return d, err
+	return d, nil
 }
 
 func (e *env) training() (*mnist.Set, error) {
@@ -246,228 +274,22 @@ func (e *env) training() (*mnist.Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.trainSet, err = mnist.Load(dir, "train", 0)
-	return e.trainSet, err
+	if e.trainSet, err = mnist.Load(dir, "train", 0); err != nil {
+		return nil, &badInput{err}
+	}
+	return e.trainSet, nil
 }
 
-// simulate runs the phases run, train, test and sleep.
-func (e *env) simulate() error {
-	o, snap := e.o, e.snap
-	switch o.phase {
-	case "run": // train, then sleep: test before, sleep, relabel, test after
-		if err := e.trainPhase(); err != nil {
-			return err
-		}
-		if err := e.sleepPhase(); err != nil {
-			return err
-		}
-	case "train":
-		if err := e.trainPhase(); err != nil {
-			return err
-		}
-		if o.label > 0 {
-			if err := e.labelPhase("label"); err != nil {
-				return err
-			}
-		}
-	case "test":
-		if o.label > 0 {
-			if err := e.labelPhase("label"); err != nil {
-				return err
-			}
-		}
-		if o.test > 0 {
-			score, err := e.testPhase("test")
-			if err != nil {
-				return err
-			}
-			e.res.Test = &score
-		}
-	case "sleep":
-		if err := e.sleepPhase(); err != nil {
-			return err
-		}
-	}
-	if o.out != "" && o.phase != "test" {
-		snap.Meta.Pending = nil
-		if err := snap.Save(o.out); err != nil {
-			return err
-		}
-		e.res.Out = o.out
-	}
-	return nil
-}
-
-func (e *env) trainPhase() error {
-	o, snap := e.o, e.snap
-	start := snap.Meta.ImagesSeen
-	if e.resume != nil {
-		start = e.resume.Start
-	}
-	remaining := o.train - (snap.Meta.ImagesSeen - start)
-	if remaining <= 0 {
-		return nil
-	}
-	set, err := e.training()
-	if err != nil {
-		return err
-	}
-	t0 := time.Now()
-	bar := newProgress("train", remaining, o.quiet)
-	st, err := runner.Train(e.ctx, snap.Net, runner.TrainConfig{
-		Set: set, Start: snap.Meta.ImagesSeen, Count: remaining, Seed: o.seed,
-		Engine: e.spec, Regime: snap.Meta.Regime,
-		Progress: func(done int) {
-			bar.Update(done)
-			if testHook != nil {
-				testHook("train", float64(done))
-			}
-		},
-	})
-	snap.Meta.ImagesSeen += st.Images
-	snap.Meta.Labels, snap.Meta.LabelImages = nil, 0
-	if err != nil {
-		if e.ctx.Err() != nil {
-			return e.checkpoint(&pending{Args: o.args, Start: start}, fmt.Sprintf("training interrupted after %d of %d images", snap.Meta.ImagesSeen-start, o.train))
-		}
-		return err
-	}
-	el := time.Since(t0).Seconds()
-	e.res.Timing["train"] = el
-	e.res.Train = &TrainResult{TrainStats: st, ImagesSeen: snap.Meta.ImagesSeen, ImagesPerSec: float64(st.Images) / el, MeanTheta: mean(snap.Net.Theta),
-		WarmupImages: snap.Meta.Regime.WarmupImages, WarmupInh: snap.Meta.Regime.WarmupInh}
-	return nil
-}
-
-// checkpoint writes the network and the run to finish, then reports the interruption.
-func (e *env) checkpoint(p *pending, what string) error {
-	path := e.o.out
-	if path == "" {
-		path = "evsim"
-	}
-	path += ".resume"
-	if e.resume != nil {
-		path = e.o.resume
-	}
-	e.snap.Meta.Pending, _ = json.Marshal(p)
-	if err := e.snap.Save(path); err != nil {
-		return fmt.Errorf("%s; the checkpoint could not be written: %w", what, err)
-	}
-	return &interrupted{fmt.Sprintf("%s; checkpoint written to %s; continue with: evsim -resume %s", what, path, path)}
-}
-
-func (e *env) loadResume() error {
-	snap, err := runner.LoadSnapshot(e.o.resume)
-	if err != nil {
-		return err
-	}
-	if snap.Meta.Pending == nil {
-		return usagef("-resume %s: the snapshot holds no interrupted run (it is a finished snapshot: use -in)", e.o.resume)
-	}
-	var p pending
-	if err := json.Unmarshal(snap.Meta.Pending, &p); err != nil {
-		return fmt.Errorf("-resume %s: damaged run record: %w", e.o.resume, err)
-	}
-	o, err := parse(p.Args, e.stderr)
-	if err != nil {
-		return fmt.Errorf("-resume %s: the recorded flags no longer parse: %w", e.o.resume, err)
-	}
-	o.resume, o.quiet = e.o.resume, o.quiet || e.o.quiet
-	e.o, e.snap, e.resume = o, snap, &p
-	return nil
-}
-
-func (e *env) labelPhase(what string) error {
-	o, snap := e.o, e.snap
-	set, err := e.training()
-	if err != nil {
-		return err
-	}
-	t0 := time.Now()
-	ev := runner.Evaluator{Engine: e.spec, Seed: o.seed, Workers: o.workers, Progress: newProgress(what, o.label, o.quiet).Update}
-	if snap.Meta.Labels, err = ev.Label(e.ctx, snap.Net, snap.Meta.Regime, set, o.label); err != nil {
-		return err
-	}
-	snap.Meta.LabelImages = o.label
-	e.res.Timing[what] = time.Since(t0).Seconds()
-	lr := &LabelResult{Images: o.label, PerClass: make([]int, 10)}
-	for _, y := range snap.Meta.Labels {
-		if y < 0 {
-			lr.Unassigned++
-		} else {
-			lr.PerClass[y]++
-		}
-	}
-	e.res.Label = lr
-	return nil
-}
-
-func (e *env) testPhase(what string) (analysis.Score, error) {
-	o, snap := e.o, e.snap
-	if snap.Meta.Labels == nil {
-		return analysis.Score{}, usagef("-label 0: the network has no labels yet: pass -label N (training images to assign labels from)")
+func (e *env) testing(n int) (*mnist.Set, error) {
+	if e.testSet != nil {
+		return e.testSet, nil
 	}
 	dir, err := e.dataDir()
 	if err != nil {
-		return analysis.Score{}, err
+		return nil, err
 	}
-	testSet, err := mnist.Load(dir, "t10k", o.test)
-	if err != nil {
-		return analysis.Score{}, err
+	if e.testSet, err = mnist.Load(dir, "t10k", n); err != nil {
+		return nil, &badInput{err}
 	}
-	t0 := time.Now()
-	ev := runner.Evaluator{Engine: e.spec, Seed: o.seed, Workers: o.workers, Progress: newProgress(what, o.test, o.quiet).Update}
-	score, err := ev.Score(e.ctx, snap.Net, snap.Meta.Regime, snap.Meta.Labels, testSet, o.test)
-	if err != nil {
-		return analysis.Score{}, err
-	}
-	e.res.Timing[what] = time.Since(t0).Seconds()
-	return score, nil
-}
-
-func (e *env) export() error {
-	snap := e.snap
-	n := snap.Net
-	labels := make([]int64, n.NExc)
-	for j := range labels {
-		labels[j] = -1
-		if snap.Meta.Labels != nil {
-			labels[j] = int64(snap.Meta.Labels[j])
-		}
-	}
-	tmp := e.o.out + ".tmp"
-	err := npz.Write(tmp, map[string]any{
-		"weights.npy":    mat.NewDense(n.NIn, n.NExc, append([]float64(nil), n.W...)),
-		"thresholds.npy": append([]float64(nil), n.Theta...),
-		"labels.npy":     labels,
-	})
-	if err == nil {
-		err = os.Rename(tmp, e.o.out)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("cannot write %s: %w", e.o.out, err)
-	}
-	e.res.Out = e.o.out
-	return nil
-}
-
-// numberList matches a JSON array of numbers spread over lines by MarshalIndent.
-var numberList = regexp.MustCompile(`\[[-0-9.eE+,\s]*\]`)
-
-// marshalResults indents the results but keeps arrays of numbers on one line.
-func marshalResults(v any) []byte {
-	b, _ := json.MarshalIndent(v, "", "  ")
-	b = numberList.ReplaceAllFunc(b, func(m []byte) []byte {
-		return regexp.MustCompile(`\s+`).ReplaceAll(m, nil)
-	})
-	return append(b, '\n')
-}
-
-func mean(x []float64) float64 {
-	s := 0.0
-	for _, v := range x {
-		s += v
-	}
-	return s / float64(max(len(x), 1))
+	return e.testSet, nil
 }

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"codeberg.org/sbinet/npyio/npz"
@@ -22,175 +24,313 @@ func runArgs(t *testing.T, ctx context.Context, args ...string) (string, string,
 	return out.String(), errb.String(), code
 }
 
-// TestBadInvocations: every bad flag or parameter is refused before any work with one
-// line naming the flag and the value, and exit status 2.
-func TestBadInvocations(t *testing.T) {
-	dir := t.TempDir()
-	snap := filepath.Join(dir, "ok.snap")
-	if _, e, code := runArgs(t, context.Background(), "-n", "5", "-train", "3", "-label", "20", "-test", "0", "-out", snap, "-quiet"); code != 0 {
-		t.Fatalf("making a snapshot failed: %s", e)
+// mustRun runs evsim and fails the test unless it exits 0.
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, e, code := runArgs(t, context.Background(), args...)
+	if code != 0 {
+		t.Fatalf("evsim %v: exit %d: %s", args, code, e)
 	}
-	notDir := filepath.Join(dir, "file")
-	os.WriteFile(notDir, []byte("x"), 0o644)
-	cases := []struct {
-		args []string
-		want string // must appear in the message
-	}{
-		{[]string{"-phase", "dream"}, `-phase "dream"`},
-		{[]string{"-phase", ""}, `-phase ""`},
-		{[]string{"-engine", "gpu"}, `-engine "gpu"`},
-		{[]string{"-n", "0"}, "-n 0"},
-		{[]string{"-n", "-5"}, "-n -5"},
-		{[]string{"-n", "1000000"}, "-n 1000000"},
-		{[]string{"-n", "abc"}, "-n"},
-		{[]string{"-n", "1.5"}, "-n"},
-		{[]string{"-train", "-1"}, "-train -1"},
-		{[]string{"-test", "-3"}, "-test -3"},
-		{[]string{"-test", "20000"}, "-test 20000"},
-		{[]string{"-label", "-2"}, "-label -2"},
-		{[]string{"-label", "70000"}, "-label 70000"},
-		{[]string{"-engine", "stepped", "-dt", "0"}, "-dt 0"},
-		{[]string{"-engine", "stepped", "-dt", "-0.5"}, "-dt -0.5"},
-		{[]string{"-engine", "stepped", "-dt", "NaN"}, "-dt NaN"},
-		{[]string{"-engine", "stepped", "-dt", "+Inf"}, "-dt +Inf"},
-		{[]string{"-engine", "stepped", "-dt", "0.3"}, "-dt 0.3"},
-		{[]string{"-engine", "stepped", "-dt", "50"}, "-dt 50"},
-		{[]string{"-workers", "-1"}, "-workers -1"},
-		{[]string{"-profile", "trace"}, `-profile "trace"`},
-		{[]string{"-seed", "-1"}, "-seed"},
-		{[]string{"-quiet=maybe"}, "-quiet"},
-		{[]string{"extra"}, `"extra"`},
-		{[]string{"-phase", "test"}, "-in"},
-		{[]string{"-phase", "sleep", "-out", filepath.Join(dir, "s.snap")}, "-in"},
-		{[]string{"-phase", "sleep", "-in", snap}, "-out"},
-		{[]string{"-phase", "export", "-in", snap}, "-out"},
-		{[]string{"-phase", "test", "-in", filepath.Join(dir, "missing.snap")}, "missing.snap"},
-		{[]string{"-out", filepath.Join(dir, "no", "such", "dir", "x.snap")}, "does not exist"},
-		{[]string{"-out", dir}, "is a folder"},
-		{[]string{"-out", filepath.Join(notDir, "x.snap")}, "not a folder"},
-		{[]string{"-json", filepath.Join(dir, "nope", "r.json")}, "-json"},
-		{[]string{"-warmup-images", "-1"}, "-warmup-images -1"},
-		{[]string{"-warmup-inh", "-0.5"}, "-warmup-inh -0.5"},
-		{[]string{"-warmup-inh", "NaN"}, "-warmup-inh NaN"},
-		{[]string{"-phase", "train", "-in", snap, "-warmup-images", "500"}, "carries its own training regime"},
-		{[]string{"-phase", "test", "-in", snap, "-warmup-inh", "0.5"}, "only -phase run, train and paper"},
-		{[]string{"-sleep-ms", "0"}, "-sleep-ms 0"},
-		{[]string{"-sleep-ms", "NaN"}, "-sleep-ms NaN"},
-		{[]string{"-sleep-gain", "-1"}, "-sleep-gain -1"},
-		{[]string{"-sleep-gain", "Inf"}, "-sleep-gain +Inf"},
-		{[]string{"-sleep-leak", "0"}, "-sleep-leak 0"},
-		{[]string{"-sleep-exc", "-2"}, "-sleep-exc -2"},
-		{[]string{"-sleep-inh", "11"}, "-sleep-inh 11"},
-		{[]string{"-sleep-input", "dreams"}, `-sleep-input "dreams"`},
-		{[]string{"-sleep-pot", "-1"}, "-sleep-pot -1"},
-		{[]string{"-sleep-dep", "1001"}, "-sleep-dep 1001"},
-		{[]string{"-sleep-theta-plus", "NaN"}, "-sleep-theta-plus NaN"},
-		{[]string{"-resume", snap, "-n", "4"}, "-resume"},
-		{[]string{"-resume", snap}, "no interrupted run"},
-	}
-	if len(cases) < 30 {
-		t.Fatalf("only %d cases", len(cases))
-	}
-	for _, c := range cases {
-		_, stderr, code := runArgs(t, context.Background(), c.args...)
-		if code != 2 {
-			t.Errorf("evsim %v: exit %d, want 2 (stderr %q)", c.args, code, stderr)
-			continue
-		}
-		line := strings.TrimSpace(stderr)
-		if strings.Count(line, "\n") != 0 || !strings.HasPrefix(line, "evsim: ") || !strings.Contains(line, c.want) {
-			t.Errorf("evsim %v: message %q, want one line containing %q", c.args, line, c.want)
-		}
-	}
+	return out
 }
 
 // interruptAt returns a context that is cancelled once phase reaches done.
 func interruptAt(t *testing.T, phase string, at float64) context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	testHook = func(p string, done float64) {
 		if p == phase && done >= at {
-			cancel()
+			cancel(signalError{syscall.SIGINT})
 		}
 	}
-	t.Cleanup(func() { testHook = nil; cancel() })
+	t.Cleanup(func() { testHook = nil; cancel(nil) })
 	return ctx
 }
 
-// TestResumeIsByteIdentical: a training run interrupted after 7 images and resumed gives
-// the same final snapshot, byte for byte, as the run left alone; the same for sleep. On
-// both engines.
-func TestResumeIsByteIdentical(t *testing.T) {
-	for _, engine := range []string{"event", "stepped"} {
-		t.Run(engine, func(t *testing.T) {
-			dir := t.TempDir()
-			common := []string{"-engine", engine, "-n", "10", "-train", "16", "-label", "30", "-test", "0", "-quiet"}
-			full := filepath.Join(dir, "full.snap")
-			if _, e, code := runArgs(t, context.Background(), append(common, "-out", full)...); code != 0 {
-				t.Fatal(e)
-			}
-			part := filepath.Join(dir, "part.snap")
-			_, stderr, code := runArgs(t, interruptAt(t, "train", 7), append(common, "-out", part)...)
-			if code != 130 || !strings.Contains(stderr, "-resume "+part+".resume") {
-				t.Fatalf("interrupted run: exit %d, stderr %q", code, stderr)
-			}
-			if _, err := os.Stat(part); err == nil {
-				t.Fatal("the interrupted run wrote its final snapshot")
-			}
-			if _, e, code := runArgs(t, context.Background(), "-resume", part+".resume"); code != 0 {
-				t.Fatal(e)
-			}
-			a, _ := os.ReadFile(full)
-			b, _ := os.ReadFile(part)
-			if len(a) == 0 || !bytes.Equal(a, b) {
-				t.Fatal("resumed training differs from the uninterrupted run")
-			}
+// comparable drops what may differ between two runs of the same command: timings and
+// the rates computed from them.
+func comparable(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	delete(m, "seconds")
+	if tr, ok := m["train"].(map[string]any); ok {
+		delete(tr, "images_per_s")
+	}
+	out, _ := json.MarshalIndent(m, "", " ")
+	return string(out)
+}
 
-			sleepArgs := []string{"-phase", "sleep", "-engine", engine, "-in", full, "-sleep-ms", "2000", "-label", "30", "-test", "0", "-quiet"}
-			s1 := filepath.Join(dir, "s1.snap")
-			if _, e, code := runArgs(t, context.Background(), append(sleepArgs, "-out", s1)...); code != 0 {
-				t.Fatal(e)
+// interruptCase is one point at which a run is interrupted.
+type interruptCase struct {
+	stage string
+	at    float64
+}
+
+// checkInterrupts runs args uninterrupted, then once per case interrupted at that point
+// and resumed from its checkpoint (twice interrupted for the first case), and requires
+// the same output snapshot bytes (if any) and the same JSON results, timings aside.
+// Folders in clean are removed before each run.
+func checkInterrupts(t *testing.T, args []string, out string, cases []interruptCase, clean ...string) {
+	t.Helper()
+	dir := t.TempDir()
+	t.Chdir(dir) // checkpoints without -out are named after a run id in the current folder
+	results := filepath.Join(dir, "results.json")
+	full := append(slices.Clone(args), "-results", results, "-quiet")
+	for _, d := range clean {
+		os.RemoveAll(d)
+	}
+	mustRun(t, full...)
+	wantJSON := comparable(t, results)
+	var wantSnap []byte
+	if out != "" {
+		wantSnap, _ = os.ReadFile(out)
+		if len(wantSnap) == 0 {
+			t.Fatal("the uninterrupted run wrote no snapshot")
+		}
+	}
+	for k, c := range cases {
+		os.Remove(results)
+		for _, d := range clean {
+			os.RemoveAll(d)
+		}
+		if out != "" {
+			os.Remove(out)
+		}
+		_, stderr, code := runArgs(t, interruptAt(t, c.stage, c.at), full...)
+		if code != 130 {
+			t.Fatalf("%s@%v: exit %d, want 130; stderr %q", c.stage, c.at, code, stderr)
+		}
+		_, ckpt, ok := strings.Cut(stderr, "continue with: evsim -resume ")
+		ckpt = strings.TrimSpace(ckpt)
+		if !ok || ckpt == "" {
+			t.Fatalf("%s@%v: no checkpoint named in %q", c.stage, c.at, stderr)
+		}
+		if out != "" {
+			if _, err := os.Stat(out); err == nil {
+				t.Fatalf("%s@%v: the interrupted run wrote its final snapshot", c.stage, c.at)
 			}
-			s2 := filepath.Join(dir, "s2.snap")
-			if _, e, code := runArgs(t, interruptAt(t, "sleep", 1000), append(sleepArgs, "-out", s2)...); code != 130 {
-				t.Fatalf("interrupted sleep: exit %d, %s", code, e)
+		}
+		if k == 0 {
+			// A resumed run interrupted again keeps its progress too.
+			testHook = nil
+			_, stderr, code = runArgs(t, interruptAt(t, c.stage, c.at+1), "-resume", ckpt)
+			if code != 130 && code != 0 {
+				t.Fatalf("%s@%v: second interrupt: exit %d: %s", c.stage, c.at, code, stderr)
 			}
-			if _, e, code := runArgs(t, context.Background(), "-resume", s2+".resume"); code != 0 {
-				t.Fatal(e)
+			if code == 0 {
+				t.Logf("%s@%v: the second interrupt came after the stage", c.stage, c.at)
+				goto compare
 			}
-			a, _ = os.ReadFile(s1)
-			b, _ = os.ReadFile(s2)
-			if len(a) == 0 || !bytes.Equal(a, b) {
-				t.Fatal("resumed sleep differs from the uninterrupted sleep")
+		}
+		testHook = nil
+		if _, e, code := runArgs(t, context.Background(), "-resume", ckpt, "-quiet"); code != 0 {
+			t.Fatalf("%s@%v: resume: exit %d: %s", c.stage, c.at, code, e)
+		}
+	compare:
+		if _, err := os.Stat(ckpt); err == nil {
+			t.Errorf("%s@%v: the checkpoint of a completed run is still there", c.stage, c.at)
+		}
+		if got := comparable(t, results); got != wantJSON {
+			t.Errorf("%s@%v: resumed results differ:\n%s\nwant\n%s", c.stage, c.at, got, wantJSON)
+		}
+		if out != "" {
+			got, _ := os.ReadFile(out)
+			if !bytes.Equal(got, wantSnap) {
+				t.Errorf("%s@%v: resumed snapshot differs from the uninterrupted run", c.stage, c.at)
 			}
-		})
+		}
+	}
+}
+
+// TestInterruptRunEveryStage: the default experiment interrupted at two points of each
+// of its stages (train, label, test before, awake rate, sleep, relabel, test after)
+// completes, once resumed, to the same snapshot bytes and the same JSON results.
+func TestInterruptRunEveryStage(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "net.snap")
+	args := []string{"run", "-n", "8", "-train", "12", "-label", "30", "-test", "30", "-sleep-ms", "2000", "-out", out}
+	checkInterrupts(t, args, out, []interruptCase{
+		{"train", 3}, {"train", 9}, {"label", 5}, {"label", 25}, {"before", 5}, {"before", 25},
+		{"awake-rate", 20}, {"awake-rate", 150}, {"sleep", 500}, {"sleep", 1500},
+		{"relabel", 5}, {"relabel", 25}, {"after", 5}, {"after", 25},
+	})
+}
+
+// TestInterruptStepped: training and sleep on the stepped engine resume bit-identically.
+func TestInterruptStepped(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "net.snap")
+	args := []string{"run", "-engine", "stepped", "-n", "6", "-train", "8", "-label", "20", "-test", "0", "-sleep-ms", "1000", "-out", out}
+	checkInterrupts(t, args, out, []interruptCase{{"train", 2}, {"train", 6}, {"sleep", 500}})
+}
+
+// TestInterruptOtherPhases: train, test, sleep, sleepsearch and paper, two points each.
+func TestInterruptOtherPhases(t *testing.T) {
+	dir := t.TempDir()
+	snap := filepath.Join(dir, "a.snap")
+	mustRun(t, "train", "-n", "6", "-train", "20", "-label", "30", "-out", snap, "-quiet")
+	snap2 := filepath.Join(dir, "b.snap")
+	mustRun(t, "train", "-n", "6", "-seed", "2", "-train", "20", "-label", "30", "-out", snap2, "-quiet")
+	t.Run("train", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "t.snap")
+		checkInterrupts(t, []string{"train", "-n", "6", "-train", "10", "-label", "30", "-out", out}, out,
+			[]interruptCase{{"train", 4}, {"label", 10}})
+	})
+	t.Run("test", func(t *testing.T) {
+		checkInterrupts(t, []string{"test", "-in", snap, "-label", "30", "-test", "40"}, "",
+			[]interruptCase{{"label", 10}, {"test", 20}})
+	})
+	t.Run("sleep", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "s.snap")
+		checkInterrupts(t, []string{"sleep", "-in", snap, "-out", out, "-label", "30", "-test", "30", "-sleep-ms", "1500"}, out,
+			[]interruptCase{{"sleep", 500}, {"before", 10}})
+	})
+	t.Run("sleepsearch", func(t *testing.T) {
+		checkInterrupts(t, []string{"sleepsearch", "-in", snap + "," + snap2, "-label", "20", "-validation", "20",
+			"-grid-gain", "1", "-grid-leak", "2", "-grid-exc", "1,2,4", "-grid-inh", "0", "-grid-ms", "500"}, "",
+			[]interruptCase{{"search", 1}, {"search", 2}})
+	})
+	t.Run("paper", func(t *testing.T) {
+		pdir := filepath.Join(t.TempDir(), "paper")
+		checkInterrupts(t, []string{"paper", "-dir", pdir, "-n", "5", "-seeds", "2", "-levels", "20,40", "-label", "30", "-test", "30", "-distort", "10", "-sleep-ms", "500"}, "",
+			[]interruptCase{{"paper", 2}, {"paper", 5}}, pdir)
+	})
+}
+
+// TestSigtermExit143: a run cancelled by SIGTERM writes its checkpoint and exits 143.
+func TestSigtermExit143(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "n.snap")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	testHook = func(p string, done float64) {
+		if p == "train" && done >= 2 {
+			cancel(signalError{syscall.SIGTERM})
+		}
+	}
+	defer func() { testHook = nil; cancel(nil) }()
+	_, stderr, code := runArgs(t, ctx, "train", "-n", "5", "-train", "6", "-label", "0", "-out", out, "-quiet")
+	if code != 143 {
+		t.Fatalf("exit %d, want 143: %s", code, stderr)
+	}
+	if _, err := os.Stat(out + ".resume"); err != nil {
+		t.Fatalf("no checkpoint: %v", err)
+	}
+}
+
+// TestPhaseFormIsSameCommand: `evsim -phase NAME ...` and `evsim NAME ...` are the same
+// command: the same snapshot bytes and the same results.
+func TestPhaseFormIsSameCommand(t *testing.T) {
+	dir := t.TempDir()
+	awake := filepath.Join(dir, "awake.snap")
+	mustRun(t, "-phase", "train", "-n", "6", "-train", "15", "-label", "30", "-out", awake, "-quiet")
+	var snaps [2][]byte
+	var res [2]string
+	for k, form := range [][]string{{"-phase", "sleep"}, {"sleep"}} {
+		out := filepath.Join(dir, "slept.snap")
+		args := append(slices.Clone(form), "-in", awake, "-out", out, "-label", "30", "-test", "30", "-sleep-ms", "1000", "-quiet", "-json")
+		stdout := mustRun(t, args...)
+		snaps[k], _ = os.ReadFile(out)
+		os.Remove(out)
+		var m map[string]any
+		if err := json.Unmarshal([]byte(stdout), &m); err != nil {
+			t.Fatalf("%v: stdout is not JSON: %v", form, err)
+		}
+		delete(m, "seconds")
+		b, _ := json.Marshal(m)
+		res[k] = string(b)
+	}
+	if len(snaps[0]) == 0 || !bytes.Equal(snaps[0], snaps[1]) {
+		t.Error("-phase sleep and the sleep subcommand wrote different snapshots")
+	}
+	if res[0] != res[1] {
+		t.Errorf("-phase sleep and sleep report differently:\n%s\n%s", res[0], res[1])
+	}
+	// -phase may stand anywhere among the flags, as old scripts put it.
+	out := filepath.Join(dir, "slept.snap")
+	mustRun(t, "-in", awake, "-phase", "sleep", "-out", out, "-label", "30", "-test", "30", "-sleep-ms", "1000", "-quiet")
+	if b, _ := os.ReadFile(out); !bytes.Equal(b, snaps[1]) {
+		t.Error("-phase after other flags gives another result")
+	}
+}
+
+// TestSleepPresets: the default sleep is the validated preset, -sleep-preset paper-text
+// is the paper's literal sleep, and a flag given overrides the preset's value; the
+// results name the preset and the overrides.
+func TestSleepPresets(t *testing.T) {
+	dir := t.TempDir()
+	awake := filepath.Join(dir, "awake.snap")
+	mustRun(t, "train", "-n", "5", "-train", "10", "-label", "20", "-out", awake, "-quiet")
+	sleep := func(extra ...string) SleepResult {
+		args := append([]string{"sleep", "-in", awake, "-out", filepath.Join(dir, "s.snap"), "-label", "20", "-test", "0", "-quiet", "-json"}, extra...)
+		var r Results
+		if err := json.Unmarshal([]byte(mustRun(t, args...)), &r); err != nil || r.Sleep == nil {
+			t.Fatalf("%v: %v", extra, err)
+		}
+		return *r.Sleep
+	}
+	v, pt := runner.ValidatedSleep(), runner.DefaultSleep()
+	if s := sleep(); s.Preset != "validated" || s.Params.InhScale != v.Changes.InhScale || s.Params.STDP != v.Changes.STDP || s.Params.ThetaPlusScale != v.Changes.ThetaPlusScale || s.Params.DurationMS != v.DurationMS {
+		t.Errorf("default sleep %+v, want the validated preset", s)
+	}
+	if s := sleep("-sleep-preset", "paper-text", "-sleep-ms", "700"); s.Preset != "paper-text" || s.Params.ExcGain != pt.Changes.ExcGain || !s.Params.STDP || s.Params.DurationMS != 700 || !slices.Equal(s.Overrides, []string{"sleep-ms"}) {
+		t.Errorf("paper-text with -sleep-ms 700: %+v", s)
+	}
+}
+
+// TestSummaryAndJSON: stdout is a human summary by default and JSON with -json; -results
+// writes the same JSON to a file.
+func TestSummaryAndJSON(t *testing.T) {
+	dir := t.TempDir()
+	snap := filepath.Join(dir, "n.snap")
+	res := filepath.Join(dir, "r.json")
+	human := mustRun(t, "train", "-n", "5", "-train", "6", "-label", "20", "-out", snap, "-results", res, "-quiet")
+	if json.Valid([]byte(human)) || !strings.Contains(human, "evsim train: 5 neurons") || !strings.Contains(human, "trained") || !strings.Contains(human, snap) {
+		t.Errorf("summary:\n%s", human)
+	}
+	js := mustRun(t, "test", "-in", snap, "-test", "20", "-json", "-quiet")
+	var r Results
+	if err := json.Unmarshal([]byte(js), &r); err != nil || r.Test == nil || r.Test.N != 20 {
+		t.Fatalf("-json stdout: %v %+v", err, r.Test)
+	}
+	if !slices.Contains(r.Provenance.Command, "test") || r.Provenance.Module == "" {
+		t.Errorf("provenance %+v does not name the command", r.Provenance)
+	}
+	var f Results
+	b, _ := os.ReadFile(res)
+	if err := json.Unmarshal(b, &f); err != nil || f.Train == nil || f.Train.Images != 6 {
+		t.Fatalf("-results file: %v", err)
+	}
+	s, err := runner.LoadSnapshot(snap)
+	if err != nil || s.Meta.Provenance == nil || !slices.Contains(s.Meta.Provenance.Command, "train") {
+		t.Fatalf("the snapshot records no provenance: %v", err)
 	}
 }
 
 // TestContinueUsesSnapshotSeed: continuing a seed-3 snapshot with -in and no -seed gives
-// the same snapshot, byte for byte, as one run of -seed 3; an explicit -seed 4 gives another.
+// the same network as one run of -seed 3; an explicit -seed 4 gives another.
 func TestContinueUsesSnapshotSeed(t *testing.T) {
 	dir := t.TempDir()
-	common := []string{"-phase", "train", "-label", "0", "-test", "0", "-quiet"}
-	run := func(out string, args ...string) []byte {
+	state := func(out string, args ...string) []float64 {
 		t.Helper()
-		if _, e, code := runArgs(t, context.Background(), append(append(common, args...), "-out", out)...); code != 0 {
-			t.Fatal(e)
-		}
-		b, err := os.ReadFile(out)
+		mustRun(t, append(append([]string{"train", "-label", "0", "-quiet"}, args...), "-out", out)...)
+		s, err := runner.LoadSnapshot(out)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return b
+		return append(s.Net.W, s.Net.Theta...)
 	}
-	whole := run(filepath.Join(dir, "whole.snap"), "-n", "10", "-seed", "3", "-train", "12")
+	whole := state(filepath.Join(dir, "whole.snap"), "-n", "10", "-seed", "3", "-train", "12")
 	first := filepath.Join(dir, "first.snap")
-	run(first, "-n", "10", "-seed", "3", "-train", "5")
-	cont := run(filepath.Join(dir, "cont.snap"), "-in", first, "-train", "7")
-	other := run(filepath.Join(dir, "other.snap"), "-in", first, "-train", "7", "-seed", "4")
-	if !bytes.Equal(whole, cont) {
+	state(first, "-n", "10", "-seed", "3", "-train", "5")
+	cont := state(filepath.Join(dir, "cont.snap"), "-in", first, "-train", "7")
+	other := state(filepath.Join(dir, "other.snap"), "-in", first, "-train", "7", "-seed", "4")
+	if !slices.Equal(whole, cont) {
 		t.Error("continuing a seed-3 snapshot without -seed differs from one seed-3 run")
 	}
-	if bytes.Equal(whole, other) {
+	if slices.Equal(whole, other) {
 		t.Error("continuing with -seed 4 gives the seed-3 run: -seed was ignored")
 	}
 }
@@ -198,13 +338,9 @@ func TestContinueUsesSnapshotSeed(t *testing.T) {
 func TestExportRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	snap := filepath.Join(dir, "n.snap")
-	if _, e, code := runArgs(t, context.Background(), "-n", "6", "-train", "5", "-label", "40", "-test", "0", "-out", snap, "-quiet"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "train", "-n", "6", "-train", "5", "-label", "40", "-out", snap, "-quiet")
 	out := filepath.Join(dir, "n.npz")
-	if _, e, code := runArgs(t, context.Background(), "-phase", "export", "-in", snap, "-out", out); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "export", "-in", snap, "-out", out)
 	s, err := runner.LoadSnapshot(snap)
 	if err != nil {
 		t.Fatal(err)
@@ -227,19 +363,42 @@ func TestExportRoundTrip(t *testing.T) {
 	if !slices.Equal(w, s.Net.W) || !slices.Equal(th, s.Net.Theta) || len(lab) != 6 || int(lab[0]) != s.Meta.Labels[0] {
 		t.Fatal("exported arrays differ from the snapshot")
 	}
+	if m, _ := filepath.Glob(filepath.Join(dir, ".*")); len(m) != 0 {
+		t.Errorf("temporary files left behind: %v", m)
+	}
 }
 
-func TestHelpListsEveryPhase(t *testing.T) {
+// TestHelp: evsim -h lists every command with an example; a command's -h lists its own
+// flags and no other command's.
+func TestHelp(t *testing.T) {
 	_, stderr, code := runArgs(t, context.Background(), "-h")
 	if code != 0 {
 		t.Fatalf("-h: exit %d", code)
 	}
-	for _, p := range []string{"run", "train", "test", "sleep", "export"} {
-		if !strings.Contains(stderr, "evsim -phase "+p) && p != "run" {
-			t.Errorf("-h has no example for phase %s", p)
+	for _, c := range subcommands {
+		if !strings.Contains(stderr, "  "+c.name+" ") || !strings.Contains(stderr, c.example) {
+			t.Errorf("-h does not list %s with its example", c.name)
 		}
-		if !strings.Contains(stderr, "  "+p+" ") {
-			t.Errorf("-h does not list phase %s", p)
+	}
+	for _, c := range subcommands {
+		_, usage, code := runArgs(t, context.Background(), c.name, "-h")
+		if code != 0 {
+			t.Fatalf("%s -h: exit %d", c.name, code)
 		}
+		for _, d := range flagDefs {
+			listed := strings.Contains(usage, "\n  -"+d.name+" ") || strings.Contains(usage, "\n  -"+d.name+"\n")
+			if listed != d.takes(c.name) {
+				t.Errorf("%s -h: flag -%s listed %v, want %v", c.name, d.name, listed, d.takes(c.name))
+			}
+		}
+	}
+}
+
+// TestNoCommandIsRun: flags alone run the default experiment, as before subcommands.
+func TestNoCommandIsRun(t *testing.T) {
+	var r Results
+	js := mustRun(t, "-n", "4", "-train", "3", "-label", "10", "-test", "10", "-sleep-ms", "500", "-json", "-quiet")
+	if err := json.Unmarshal([]byte(js), &r); err != nil || r.Phase != "run" || r.Sleep == nil || r.Sleep.Preset != "validated" {
+		t.Fatalf("no command: %v, %+v", err, r)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/evsim/evsim/runner/experiment"
-	"github.com/evsim/evsim/runner/mnist"
 )
 
 // paperFlags configure -phase paper.
@@ -48,36 +47,27 @@ func (e *env) paperPhase() error {
 		return err
 	}
 	cfg.Levels, cfg.Focus = levels, levels[0]
-	if o.set["label"] {
-		cfg.Label = o.label
-	}
-	if o.set["test"] {
-		cfg.Test = o.test
-	}
+	cfg.Label, cfg.Test = o.label, o.test
 	cfg.Distort = min(o.paper.distort, cfg.Test)
-	// The validated sleep, with any sleep flag given on the command line applied on top.
-	o.sleep.apply(&cfg.Sleep, func(name string) bool { return o.set[name] })
-	if cfg.Train, err = e.training(); err != nil {
-		return err
-	}
-	dir, err := e.dataDir()
-	if err != nil {
-		return err
-	}
-	if cfg.TestSet, err = mnist.Load(dir, "t10k", 0); err != nil {
-		return err
-	}
+	// The preset (validated by default), with any sleep flag given applied on top.
+	cfg.Sleep = o.sleep.config(o.set)
+	cfg.Train, cfg.TestSet = e.trainSet, e.testSet
 	t0 := time.Now()
+	logged := 0
 	cfg.Log = func(format string, a ...any) {
+		logged++
+		if testHook != nil {
+			testHook("paper", float64(logged))
+		}
 		if !o.quiet {
 			fmt.Fprintf(e.stderr, "[%6.0fs] %s\n", time.Since(t0).Seconds(), fmt.Sprintf(format, a...))
 		}
 	}
-	cells, err := experiment.Paper(e.ctx, cfg)
-	if err != nil {
-		if e.ctx.Err() != nil {
-			return &interrupted{fmt.Sprintf("interrupted; finished stages are in %s; run the same command again to continue", cfg.Dir)}
-		}
+	var cells []experiment.Cell
+	if err := e.stage("paper", func() error {
+		cells, err = experiment.Paper(e.ctx, cfg)
+		return err
+	}); err != nil {
 		return err
 	}
 	rep, err := experiment.WriteReport(cfg, cells)

@@ -5,7 +5,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/evsim/evsim/runner"
 	"github.com/evsim/evsim/runner/experiment"
@@ -59,42 +58,52 @@ func (e *env) searchPhase() error {
 		return err
 	}
 	var nets []*runner.Snapshot
-	for _, p := range strings.Split(o.in, ",") {
-		s, err := runner.LoadSnapshot(strings.TrimSpace(p))
-		if err != nil {
-			return err
+	if e.pend != nil && len(e.pend.Nets) > 0 {
+		for k, b := range e.pend.Nets {
+			s, err := runner.DecodeSnapshot(b)
+			if err != nil {
+				return &badInput{fmt.Errorf("-resume %s: network %d: %w", e.resumeFile, k, err)}
+			}
+			nets = append(nets, s)
 		}
-		nets = append(nets, s)
+	} else {
+		for _, p := range strings.Split(o.in, ",") {
+			s, err := runner.LoadSnapshot(strings.TrimSpace(p))
+			if err != nil {
+				return &badInput{err}
+			}
+			if s.Meta.ImagesSeen == 0 {
+				return usagef("-in %s: the network is untrained (it has seen no training images): sleep searches need trained networks", p)
+			}
+			b, err := encodeSnap(s)
+			if err != nil {
+				return err
+			}
+			e.searchNets = append(e.searchNets, b)
+			nets = append(nets, s)
+		}
 	}
-	set, err := e.training()
-	if err != nil {
-		return err
+	if e.pend != nil {
+		e.searchNets = e.pend.Nets
 	}
-	base := runner.DefaultSleep()
-	o.sleep.apply(&base, nil) // the grid then sets gain, leak, excitation, inhibition and duration
+	base := o.sleep.config(o.set) // the grid then sets gain, leak, excitation, inhibition and duration
 	total := sp.Size()
 	if o.search.samples > 0 {
 		total = min(total, o.search.samples)
 	}
-	bar := newProgress("search", total, o.quiet)
-	rows, err := experiment.SearchSleep(e.ctx, experiment.SearchConfig{
-		Nets: nets, Space: sp, Base: base, Samples: o.search.samples,
-		Label: o.label, Validation: o.search.validation, Set: set, Engine: e.spec, Workers: o.workers, Seed: o.seed,
-		Progress: func(done, _ int) { bar.Update(done) },
+	progress := e.progress("search", total)
+	var rows []experiment.SearchRow
+	err = e.stage("search", func() error {
+		rows, err = experiment.SearchSleep(e.ctx, experiment.SearchConfig{
+			Nets: nets, Space: sp, Base: base, Samples: o.search.samples,
+			Label: o.label, Validation: o.search.validation, Set: e.trainSet, Engine: e.spec, Workers: o.workers, Seed: o.seed,
+			Progress: func(done, _ int) { progress(done) },
+		})
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(e.stderr, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "gain\tleak\texc\tinh\tms\trate Hz\tgain (points)\tsd\t")
-	for _, r := range rows {
-		if r.Error != "" {
-			fmt.Fprintf(tw, "%g\t%g\t%g\t%g\t%g\t-\t%s\t\t\n", r.Gain, r.Leak, r.Exc, r.Inh, r.DurationMS, r.Error)
-			continue
-		}
-		fmt.Fprintf(tw, "%g\t%g\t%g\t%g\t%g\t%.1f\t%+.2f\t%.2f\t\n", r.Gain, r.Leak, r.Exc, r.Inh, r.DurationMS, r.RateHz, 100*r.MeanGain, 100*r.SDGain)
-	}
-	tw.Flush()
 	e.res.Search = rows
 	return nil
 }

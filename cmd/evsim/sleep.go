@@ -2,113 +2,187 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"time"
 
+	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner"
 )
 
-// sleepPhase: test before, sleep, relabel, test after.
+// sleepPhase: label, test before, the awake rate, sleep, relabel, test after; each a stage.
 func (e *env) sleepPhase() error {
 	o, snap := e.o, e.snap
-	set, err := e.training()
-	if err != nil {
-		return err
+	cfg := e.sleepCfg
+	if e.res.Sleep == nil {
+		c := cfg.Changes
+		e.res.Sleep = &SleepResult{Preset: o.sleep.preset, Overrides: o.sleep.overrides(o.set), Params: sleepParams{
+			DurationMS: cfg.DurationMS, InputGain: cfg.InputGain, LeakScale: c.LeakScale, ExcGain: c.ExcGain,
+			InhScale: c.InhScale, STDP: c.STDP, Threshold: c.Threshold, Normalize: c.Normalize,
+			Input: o.sleep.input, MeanOf: 0, PotScale: c.PotScale, DepScale: c.DepScale, ThetaPlusScale: c.ThetaPlusScale,
+		}}
 	}
-	cfg := runner.DefaultSleep()
-	o.sleep.apply(&cfg, nil)
-	// The results report the configuration the sleep runs with, read from cfg, so that
-	// apply stays the one mapping from the flags.
-	c := cfg.Changes
-	res := &SleepResult{Params: sleepParams{
-		DurationMS: cfg.DurationMS, InputGain: cfg.InputGain, LeakScale: c.LeakScale, ExcGain: c.ExcGain,
-		InhScale: c.InhScale, STDP: c.STDP, Threshold: c.Threshold, Normalize: c.Normalize,
-		Input: o.sleep.input, PotScale: c.PotScale, DepScale: c.DepScale, ThetaPlusScale: c.ThetaPlusScale,
-	}}
-	e.res.Sleep = res
-	startMS := 0.0
-	if e.resume != nil {
-		startMS = e.resume.SleptMS
-		if e.resume.Baseline != nil {
-			res.AccuracyBefore = *e.resume.Baseline
-		}
-	}
+	res := e.res.Sleep
 	if o.label == 0 {
 		o.label = max(snap.Meta.LabelImages, 1000)
 	}
-	if startMS == 0 {
-		// Before and after sleep are scored the same way: labels from the same o.label
-		// training images, so that the comparison measures sleep and nothing else.
-		if snap.Meta.Labels == nil || snap.Meta.LabelImages != o.label {
-			if err := e.labelPhase("label"); err != nil {
-				return err
-			}
+	// Before and after sleep are scored the same way: labels from the same o.label training
+	// images, so that the comparison measures sleep and nothing else.
+	if err := e.stage("label", func() error {
+		if snap.Meta.Labels != nil && snap.Meta.LabelImages == o.label {
+			return nil
 		}
-		if o.test > 0 {
+		return e.labelPhase("label")
+	}); err != nil {
+		return err
+	}
+	if o.test > 0 {
+		if err := e.stage("before", func() error {
 			score, err := e.testPhase("before")
 			if err != nil {
 				return err
 			}
 			res.TestBefore = &score
 			res.AccuracyBefore = score.Accuracy
+			return nil
+		}); err != nil {
+			return err
 		}
 	}
 	// The awake firing rate, for the up-state comparison: frozen presentations of 200
 	// training images.
-	counts, err := runner.Responses(e.ctx, snap.Net, runner.RespondConfig{
-		Set: set, Count: 200, Seed: o.seed, Stream: runner.StreamLabel,
-		Engine: e.spec, Regime: snap.Meta.Regime.Frozen(), Workers: o.workers,
-	})
-	if err != nil {
+	if err := e.stage("awake-rate", func() error {
+		counts, err := runner.Responses(e.ctx, snap.Net, runner.RespondConfig{
+			Set: e.trainSet, Count: 200, Seed: o.seed, Stream: runner.StreamLabel,
+			Engine: e.spec, Regime: snap.Meta.Regime.Frozen(), Workers: o.workers,
+			Progress: e.progress("awake-rate", 200),
+		})
+		if err != nil {
+			return err
+		}
+		var spikes int64
+		for _, c := range counts {
+			for _, v := range c {
+				spikes += int64(v)
+			}
+		}
+		res.AwakeRateHz = float64(spikes) / float64(len(counts)*snap.Net.NExc) / (runner.PresentationMS / 1000)
+		return nil
+	}); err != nil {
 		return err
 	}
-	var spikes int64
-	for _, c := range counts {
-		for _, v := range c {
-			spikes += int64(v)
+	if err := e.stage("sleep", e.sleepStage); err != nil {
+		return err
+	}
+	if err := e.stage("relabel", func() error { return e.labelPhase("relabel") }); err != nil {
+		return err
+	}
+	if o.test > 0 {
+		if err := e.stage("after", func() error {
+			score, err := e.testPhase("after")
+			if err != nil {
+				return err
+			}
+			e.res.Test = &score
+			res.AccuracyAfter = score.Accuracy
+			return nil
+		}); err != nil {
+			return err
 		}
 	}
-	res.AwakeRateHz = float64(spikes) / float64(len(counts)*snap.Net.NExc) / (runner.PresentationMS / 1000)
+	return nil
+}
 
-	meanOf := set.Len()
-	if o.sleep.input == "seen" {
-		meanOf = min(snap.Meta.ImagesSeen, set.Len())
-		if meanOf == 0 {
-			return usagef("-sleep-input seen: the snapshot %s has seen no training images: use -sleep-input all", o.in)
+// sleepStage runs the sleep itself, continuing a checkpointed one; the statistics cover
+// the whole sleep, measured against the network as sleep began.
+func (e *env) sleepStage() error {
+	snap, res := e.snap, e.res.Sleep
+	cfg := e.sleepCfg
+	var prior runner.SleepStats
+	before := snap.Net.Clone()
+	if e.pend != nil && e.pend.SleepStart != nil {
+		s, err := runner.DecodeSnapshot(e.pend.SleepStart)
+		if err != nil {
+			return &badInput{fmt.Errorf("-resume %s: the network as sleep began: %w", e.resumeFile, err)}
+		}
+		before = s.Net
+		cfg.StartMS = e.pend.SleptMS
+		if e.pend.SleepSoFar != nil {
+			prior = *e.pend.SleepSoFar
 		}
 	}
-	res.Params.MeanOf = meanOf
-	cfg.StartMS = startMS
-	cfg.Mean = runner.MeanImage(set, meanOf)
-	cfg.Seed, cfg.Engine, cfg.Awake = o.seed, e.spec, snap.Meta.Regime
-	bar := newProgress("sleep", int(o.sleep.ms), o.quiet)
-	cfg.Progress = func(ms float64) {
-		bar.Update(int(ms))
-		if testHook != nil {
-			testHook("sleep", ms)
-		}
+	start := &runner.Snapshot{Meta: snap.Meta, Net: before}
+	var err error
+	if e.sleepStart, err = encodeSnap(start); err != nil {
+		return err
 	}
+	res.Params.MeanOf = meanOf(e)
+	progress := e.progress("sleep", int(cfg.DurationMS))
+	cfg.Progress = func(ms float64) { progress(int(ms)) }
 	t0 := time.Now()
 	st, err := runner.Sleep(e.ctx, snap.Net, cfg)
+	st = mergeSleep(prior, st, before, snap.Net, cfg.DurationMS)
+	e.sleepSoFar = st
 	if err != nil {
-		if e.ctx.Err() != nil {
-			base := res.AccuracyBefore
-			return e.checkpoint(&pending{Args: o.args, SleptMS: st.DurationMS, Baseline: &base},
-				fmt.Sprintf("sleep interrupted after %.0f of %.0f ms", st.DurationMS, o.sleep.ms))
-		}
 		return err
 	}
 	e.res.Timing["sleep"] = time.Since(t0).Seconds()
 	res.Stats = st
-	if err := e.labelPhase("relabel"); err != nil {
-		return err
+	return nil
+}
+
+// meanOf is how many training images the sleep input averages.
+func meanOf(e *env) int {
+	if e.o.sleep.input == "all" {
+		return e.trainSet.Len()
 	}
-	if o.test > 0 {
-		score, err := e.testPhase("after")
-		if err != nil {
-			return err
+	return min(e.snap.Meta.ImagesSeen, e.trainSet.Len())
+}
+
+// mergeSleep is the statistics of a sleep done in two parts: the spike counts add, the
+// rates are over the whole duration done, and the changes are measured against before.
+func mergeSleep(prior, st runner.SleepStats, before, after *model.Network, totalMS float64) runner.SleepStats {
+	out := st
+	out.ExcSpikes += prior.ExcSpikes
+	out.InputSpikes += prior.InputSpikes
+	if out.DurationMS > 0 {
+		out.MeanRateHz = float64(out.ExcSpikes) / float64(after.NExc) / (out.DurationMS / 1000)
+	}
+	out.ThetaRose, out.ThetaFell, out.ThetaSame, out.MeanDTheta = 0, 0, 0, 0
+	for j, t := range after.Theta {
+		d := t - before.Theta[j]
+		out.MeanDTheta += d / float64(after.NExc)
+		switch {
+		case d > 0:
+			out.ThetaRose++
+		case d < 0:
+			out.ThetaFell++
+		default:
+			out.ThetaSame++
 		}
-		e.res.Test = &score
-		res.AccuracyAfter = score.Accuracy
+	}
+	out.WeightChange, out.WeightSum = 0, [2]float64{}
+	for k, w := range after.W {
+		out.WeightChange += math.Abs(w - before.W[k])
+		out.WeightSum[0] += before.W[k]
+		out.WeightSum[1] += w
+	}
+	return out
+}
+
+// checkSleep refuses, before any work, a sleep that cannot run: an invalid regime or an
+// input that exceeds the simulator's event-rate bound.
+func checkSleep(cfg runner.SleepConfig, nIn int) error {
+	r := model.Sleep(cfg.Awake, cfg.Changes)
+	if err := r.Validate(); err != nil {
+		return usagef("the sleep regime is invalid: %v (check the -sleep-* flags)", err)
+	}
+	total := 0.0
+	for _, p := range cfg.Mean {
+		total += p / 8 * runner.StartIntensity * cfg.InputGain
+	}
+	if total > runner.MaxEventRate {
+		return usagef("-sleep-gain %v: the sleep input would deliver %.3g spikes per simulated second, above the bound %.0e: lower -sleep-gain to at most %.3g",
+			cfg.InputGain, total, runner.MaxEventRate, cfg.InputGain*runner.MaxEventRate/total)
 	}
 	return nil
 }

@@ -2,14 +2,34 @@ package main
 
 import (
 	"flag"
+	"slices"
 
 	"github.com/evsim/evsim/runner"
 )
 
-var defaultSleep = runner.DefaultSleep()
+// Sleep presets: named starting points; each -sleep-* flag given overrides its field.
+var sleepPresets = []struct {
+	name, what string
+	cfg        func() runner.SleepConfig
+}{
+	{"validated", "the sleep evsim's validation search ranked best: inhibition off, STDP off, threshold rule on with θ+ ×2, excitation ×1, leak ×2, 10 s", runner.ValidatedSleep},
+	{"paper-text", "the paper's description taken literally: leak ×2, excitation ×2, inhibition ×1, STDP and threshold rule on, 10 s", runner.DefaultSleep},
+}
+
+func presetNames() string {
+	s := ""
+	for k, p := range sleepPresets {
+		if k > 0 {
+			s += " | "
+		}
+		s += p.name
+	}
+	return s
+}
 
 // sleepFlags are the sleep regime's parameters; every one is printed with the results.
 type sleepFlags struct {
+	preset    string
 	ms        float64
 	gain      float64
 	leak      float64
@@ -24,73 +44,117 @@ type sleepFlags struct {
 	thetaPlus float64
 }
 
-func (s *sleepFlags) register(fs *flag.FlagSet) {
-	fs.Float64Var(&s.ms, "sleep-ms", defaultSleep.DurationMS, "sleep duration (ms of simulated time), in (0, 1e7]")
-	fs.Float64Var(&s.gain, "sleep-gain", defaultSleep.InputGain, "sleep input gain: rates = mean image pixel/8 · 2 · gain, in (0, 1000]")
-	fs.Float64Var(&s.leak, "sleep-leak", defaultSleep.Changes.LeakScale, "leak ×: the excitatory membrane time constant is divided by this, in [0.1, 100]")
-	fs.Float64Var(&s.exc, "sleep-exc", defaultSleep.Changes.ExcGain, "excitatory (AMPA) input current ×, in [0, 100]")
-	fs.Float64Var(&s.inh, "sleep-inh", defaultSleep.Changes.InhScale, "lateral inhibition ×, in [0, 10]")
-	fs.BoolVar(&s.stdp, "sleep-stdp", defaultSleep.Changes.STDP, "STDP on during sleep")
-	fs.BoolVar(&s.theta, "sleep-theta", defaultSleep.Changes.Threshold, "threshold rule on during sleep")
-	fs.BoolVar(&s.normalize, "sleep-norm", defaultSleep.Changes.Normalize, "keep the awake weight normalization during sleep")
-	fs.Float64Var(&s.pot, "sleep-pot", defaultSleep.Changes.PotScale, "STDP potentiation rate × during sleep, in [0, 1000]")
-	fs.Float64Var(&s.dep, "sleep-dep", defaultSleep.Changes.DepScale, "STDP depression rate × during sleep, in [0, 1000]")
-	fs.Float64Var(&s.thetaPlus, "sleep-theta-plus", defaultSleep.Changes.ThetaPlusScale, "threshold increment × during sleep, in [0, 1000]")
-	fs.StringVar(&s.input, "sleep-input", "seen", "seen: mean of the training images the network has seen | all: of all 60000")
+// sleepField maps one flag to a field of the sleep configuration: the one place that does.
+type sleepField struct {
+	name, usage string
+	reg         func(fs *flag.FlagSet, s *sleepFlags, name, usage string)
+	set         func(s *sleepFlags, c *runner.SleepConfig)
+	lo, hi      float64 // for float flags
+	get         func(s *sleepFlags) float64
 }
 
-// apply writes the sleep flags into c: every one when given is nil, otherwise only those
-// for which given(flag name) is true (the flags set on the command line, say). This is
-// the one place that maps the flags to the sleep's fields.
-func (s *sleepFlags) apply(c *runner.SleepConfig, given func(name string) bool) {
-	for _, f := range []struct {
-		name string
-		set  func()
-	}{
-		{"sleep-ms", func() { c.DurationMS = s.ms }},
-		{"sleep-gain", func() { c.InputGain = s.gain }},
-		{"sleep-leak", func() { c.Changes.LeakScale = s.leak }},
-		{"sleep-exc", func() { c.Changes.ExcGain = s.exc }},
-		{"sleep-inh", func() { c.Changes.InhScale = s.inh }},
-		{"sleep-stdp", func() { c.Changes.STDP = s.stdp }},
-		{"sleep-theta", func() { c.Changes.Threshold = s.theta }},
-		{"sleep-norm", func() { c.Changes.Normalize = s.normalize }},
-		{"sleep-pot", func() { c.Changes.PotScale = s.pot }},
-		{"sleep-dep", func() { c.Changes.DepScale = s.dep }},
-		{"sleep-theta-plus", func() { c.Changes.ThetaPlusScale = s.thetaPlus }},
-	} {
-		if given == nil || given(f.name) {
-			f.set()
+func floatField(name, usage string, lo, hi float64, p func(s *sleepFlags) *float64, set func(c *runner.SleepConfig, v float64)) sleepField {
+	return sleepField{name: name, usage: usage, lo: lo, hi: hi,
+		reg: func(fs *flag.FlagSet, s *sleepFlags, name, usage string) { fs.Float64Var(p(s), name, 0, usage) },
+		set: func(s *sleepFlags, c *runner.SleepConfig) { set(c, *p(s)) },
+		get: func(s *sleepFlags) float64 { return *p(s) },
+	}
+}
+
+func boolField(name, usage string, p func(s *sleepFlags) *bool, set func(c *runner.SleepConfig, v bool)) sleepField {
+	return sleepField{name: name, usage: usage,
+		reg: func(fs *flag.FlagSet, s *sleepFlags, name, usage string) { fs.BoolVar(p(s), name, false, usage) },
+		set: func(s *sleepFlags, c *runner.SleepConfig) { set(c, *p(s)) },
+	}
+}
+
+var sleepFields = []sleepField{
+	floatField("sleep-ms", "sleep duration (ms of simulated time), in [0.001, 1e7]", 1e-3, 1e7,
+		func(s *sleepFlags) *float64 { return &s.ms }, func(c *runner.SleepConfig, v float64) { c.DurationMS = v }),
+	floatField("sleep-gain", "sleep input gain: rates = mean image pixel/8 · 2 · gain, in [1e-6, 1000]", 1e-6, 1000,
+		func(s *sleepFlags) *float64 { return &s.gain }, func(c *runner.SleepConfig, v float64) { c.InputGain = v }),
+	floatField("sleep-leak", "leak ×: the excitatory membrane time constant is divided by this, in [0.1, 100]", 0.1, 100,
+		func(s *sleepFlags) *float64 { return &s.leak }, func(c *runner.SleepConfig, v float64) { c.Changes.LeakScale = v }),
+	floatField("sleep-exc", "excitatory (AMPA) input current ×, in [0, 100]", 0, 100,
+		func(s *sleepFlags) *float64 { return &s.exc }, func(c *runner.SleepConfig, v float64) { c.Changes.ExcGain = v }),
+	floatField("sleep-inh", "lateral inhibition ×, in [0, 10]", 0, 10,
+		func(s *sleepFlags) *float64 { return &s.inh }, func(c *runner.SleepConfig, v float64) { c.Changes.InhScale = v }),
+	boolField("sleep-stdp", "STDP on during sleep",
+		func(s *sleepFlags) *bool { return &s.stdp }, func(c *runner.SleepConfig, v bool) { c.Changes.STDP = v }),
+	boolField("sleep-theta", "threshold rule on during sleep",
+		func(s *sleepFlags) *bool { return &s.theta }, func(c *runner.SleepConfig, v bool) { c.Changes.Threshold = v }),
+	boolField("sleep-norm", "keep the awake weight normalization during sleep",
+		func(s *sleepFlags) *bool { return &s.normalize }, func(c *runner.SleepConfig, v bool) { c.Changes.Normalize = v }),
+	floatField("sleep-pot", "STDP potentiation rate × during sleep, in [0, 1000]", 0, 1000,
+		func(s *sleepFlags) *float64 { return &s.pot }, func(c *runner.SleepConfig, v float64) { c.Changes.PotScale = v }),
+	floatField("sleep-dep", "STDP depression rate × during sleep, in [0, 1000]", 0, 1000,
+		func(s *sleepFlags) *float64 { return &s.dep }, func(c *runner.SleepConfig, v float64) { c.Changes.DepScale = v }),
+	floatField("sleep-theta-plus", "threshold increment × during sleep, in [0, 1000]", 0, 1000,
+		func(s *sleepFlags) *float64 { return &s.thetaPlus }, func(c *runner.SleepConfig, v float64) { c.Changes.ThetaPlusScale = v }),
+}
+
+func sleepFlagDefs() []flagDef {
+	defs := []flagDef{
+		{name: "sleep-preset", phases: withSleep, reg: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.sleep.preset, "sleep-preset", "validated", "sleep to start from: "+presetNames()+"; the -sleep-* flags given override its values")
+		}},
+		{name: "sleep-input", phases: withSleep, reg: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.sleep.input, "sleep-input", "seen", "seen: mean of the training images the network has seen | all: of all 60000")
+		}},
+	}
+	for _, f := range sleepFields {
+		defs = append(defs, flagDef{name: f.name, phases: withSleep, reg: func(fs *flag.FlagSet, o *options) {
+			f.reg(fs, &o.sleep, f.name, f.usage+" (default: the preset's)")
+		}})
+	}
+	return defs
+}
+
+// config is the sleep the flags ask for: the preset, then every -sleep-* flag given.
+func (s *sleepFlags) config(given map[string]bool) runner.SleepConfig {
+	var c runner.SleepConfig
+	for _, p := range sleepPresets {
+		if p.name == s.preset {
+			c = p.cfg()
 		}
 	}
+	for _, f := range sleepFields {
+		if given[f.name] {
+			f.set(s, &c)
+		}
+	}
+	return c
 }
 
-func (s *sleepFlags) validate(phase string) error {
-	if err := finite("sleep-ms", s.ms, 1e-3, 1e7); err != nil {
-		return err
+// overrides lists the -sleep-* flags given, in the order of sleepFields.
+func (s *sleepFlags) overrides(given map[string]bool) []string {
+	var out []string
+	for _, f := range sleepFields {
+		if given[f.name] {
+			out = append(out, f.name)
+		}
 	}
-	if err := finite("sleep-gain", s.gain, 1e-6, 1000); err != nil {
-		return err
+	return out
+}
+
+func (s *sleepFlags) validate(given map[string]bool) error {
+	if !slices.ContainsFunc(sleepPresets, func(p struct {
+		name, what string
+		cfg        func() runner.SleepConfig
+	}) bool {
+		return p.name == s.preset
+	}) && s.preset != "" {
+		return usagef("-sleep-preset %q: must be one of %s", s.preset, presetNames())
 	}
-	if err := finite("sleep-leak", s.leak, 0.1, 100); err != nil {
-		return err
-	}
-	if err := finite("sleep-exc", s.exc, 0, 100); err != nil {
-		return err
-	}
-	if err := finite("sleep-inh", s.inh, 0, 10); err != nil {
-		return err
-	}
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{{"sleep-pot", s.pot}, {"sleep-dep", s.dep}, {"sleep-theta-plus", s.thetaPlus}} {
-		if err := finite(f.name, f.v, 0, 1000); err != nil {
-			return err
+	for _, f := range sleepFields {
+		if f.get != nil && given[f.name] {
+			if err := finite(f.name, f.get(s), f.lo, f.hi); err != nil {
+				return err
+			}
 		}
 	}
 	switch s.input {
-	case "seen", "all":
+	case "seen", "all", "":
 	default:
 		return usagef("-sleep-input %q: must be seen or all", s.input)
 	}

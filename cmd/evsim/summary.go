@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// summary prints the results for a person: one aligned line per fact.
+func summary(w io.Writer, r *Results, o *options) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	line := func(k, format string, a ...any) { fmt.Fprintf(tw, "  %s\t%s\n", k, fmt.Sprintf(format, a...)) }
+	engine := r.Engine.String()
+	switch r.Phase {
+	case "export":
+		fmt.Fprintf(tw, "evsim export: %d neurons\n", r.NExc)
+	case "paper", "sleepsearch":
+		fmt.Fprintf(tw, "evsim %s: seed %d, %s engine\n", r.Phase, r.Seed, engine)
+	default:
+		fmt.Fprintf(tw, "evsim %s: %d neurons, seed %d, %s engine\n", r.Phase, r.NExc, r.Seed, engine)
+	}
+	if t := r.Train; t != nil {
+		warm := ""
+		if t.WarmupImages > 0 && t.ImagesSeen-t.Images < t.WarmupImages {
+			warm = fmt.Sprintf(" (the first %d at inhibition ×%g)", t.WarmupImages, t.WarmupInh)
+		}
+		line("trained", "%d images%s, %.0f images/s; %d images seen in all", t.Images, warm, t.ImagesPerSec, t.ImagesSeen)
+		line("thresholds", "mean θ %.2f mV", t.MeanTheta)
+	}
+	if s := r.Sleep; s != nil {
+		if s.TestBefore != nil {
+			line("accuracy before sleep", "%.2f %%  (%d test images)", 100*s.AccuracyBefore, s.TestBefore.N)
+		}
+		p := s.Params
+		over := ""
+		if len(s.Overrides) > 0 {
+			over = " with " + strings.Join(s.Overrides, ", ")
+		}
+		line("sleep", "preset %s%s: %g ms, input gain %g, leak ×%g, excitation ×%g, inhibition ×%g, STDP %s, threshold rule %s (θ+ ×%g)",
+			s.Preset, over, p.DurationMS, p.InputGain, p.LeakScale, p.ExcGain, p.InhScale, onOff(p.STDP), onOff(p.Threshold), p.ThetaPlusScale)
+		line("firing rates", "%.2f Hz asleep, %.2f Hz awake (mean per excitatory neuron)", s.Stats.MeanRateHz, s.AwakeRateHz)
+		line("threshold change", "mean Δθ %+.3f mV (%d rose, %d fell, %d unchanged)", s.Stats.MeanDTheta, s.Stats.ThetaRose, s.Stats.ThetaFell, s.Stats.ThetaSame)
+		if r.Test != nil && s.TestBefore != nil {
+			line("accuracy after sleep", "%.2f %%  (%+.2f points)", 100*s.AccuracyAfter, 100*(s.AccuracyAfter-s.AccuracyBefore))
+		}
+	} else if r.Test != nil {
+		line("accuracy", "%.2f %%  (%d test images)", 100*r.Test.Accuracy, r.Test.N)
+	}
+	if l := r.Label; l != nil {
+		line("labels", "from %d training images; %d neurons unassigned", l.Images, l.Unassigned)
+	}
+	if p := r.Paper; p != nil {
+		held := 0
+		for _, c := range p.Claims {
+			if c.Reproduced {
+				held++
+			}
+		}
+		line("claims", "%d of %d reproduced (report.md lists each with its numbers)", held, len(p.Claims))
+	}
+	if len(r.Search) > 0 {
+		line("grid points", "%d, best first (validation gain in points):", len(r.Search))
+		for k, row := range r.Search {
+			if k == 5 {
+				line("", "... (the full table is in the JSON results: -json or -results)")
+				break
+			}
+			if row.Error != "" {
+				line("", "gain %g leak %g exc %g inh %g %g ms: %s", row.Gain, row.Leak, row.Exc, row.Inh, row.DurationMS, row.Error)
+				continue
+			}
+			line("", "gain %g leak %g exc %g inh %g %g ms: %+.2f ± %.2f", row.Gain, row.Leak, row.Exc, row.Inh, row.DurationMS, 100*row.MeanGain, 100*row.SDGain)
+		}
+	}
+	var secs float64
+	keys := make([]string, 0, len(r.Timing))
+	for k, v := range r.Timing {
+		secs += v
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if len(keys) > 0 {
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%s %.1f", k, r.Timing[k]))
+		}
+		line("time", "%.1f s (%s)", secs, strings.Join(parts, ", "))
+	}
+	var files []string
+	if r.Out != "" {
+		files = append(files, r.Out)
+	}
+	if o.results != "" {
+		files = append(files, o.results+" (JSON results)")
+	}
+	if len(files) > 0 {
+		line("wrote", "%s", strings.Join(files, ", "))
+	}
+	return tw.Flush()
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
