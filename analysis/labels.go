@@ -84,9 +84,17 @@ type Score struct {
 }
 
 // Evaluate classifies every presentation and scores it against labels (10 classes).
+// There must be a label in 0..9 for every count vector, and a count for every element of
+// assign: anything else is a programmer error and panics with an "analysis: " message.
 func Evaluate(counts [][]int32, labels []uint8, assign []int) Score {
+	if len(labels) < len(counts) {
+		panic(fmt.Sprintf("analysis: Evaluate: %d count vectors for %d labels", len(counts), len(labels)))
+	}
 	var s Score
 	for k, c := range counts {
+		if labels[k] >= 10 || len(c) < len(assign) {
+			panic(fmt.Sprintf("analysis: Evaluate: presentation %d has label %d (want 0..9) and %d counts for %d assigned neurons", k, labels[k], len(c), len(assign)))
+		}
 		p := Classify(c, assign, 10)
 		s.N++
 		if p < 0 {

@@ -4,10 +4,13 @@
 // threshold-crossing predictor, the Diehl & Cook 2015 STDP rule with lazily computed
 // traces, weight normalization, and the trial data that engines consume.
 //
+// # What it owns
+//
 // The physics lives here and nowhere else: the event-driven engine (package event)
 // and the time-stepped reference (package event/stepped) differ only in when they
 // call these functions, so a disagreement between them is a scheduling bug, never
-// two copies of the equations.
+// two copies of the equations. It also owns the parameter values and their validity
+// (Regime.Validate, SleepChanges.Validate, Network.Check).
 //
 // Model, in units of ms and mV, with u = v - VRest:
 //
@@ -19,6 +22,17 @@
 // Between events u(s) = u0·e^{-s/TauM} + I0·κ·(e^{-s/TauM} - e^{-s/TauS}) with
 // κ = TauS/(TauM-TauS), exactly.
 //
-// The package must not know about queues, files, flags or how random generators are
-// seeded: callers pass a *rand.Rand where randomness is needed.
+// # What it must not know
+//
+// Queues, engines, files, data sets, flags or how random generators are seeded:
+// callers pass a *rand.Rand where randomness is needed, and a Trial (input spikes) rather
+// than images.
+//
+// # Zero values
+//
+// Build networks with NewNetwork and regimes with Awake, AwakeN or Sleep; the zero
+// Network fails Check and the zero Regime fails Validate, which both engines call. A
+// network filled in field by field works once its arrays have the right lengths (Check).
+// The zero ActiveSet is an empty set ready to use. The zero SleepChanges fails Validate
+// (LeakScale 0): start from NeutralSleep. Kernel is derived data: build it with NewKernel.
 package model

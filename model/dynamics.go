@@ -3,7 +3,9 @@ package model
 import "math"
 
 // Kernel holds the constants of one population's membrane dynamics, derived once from a
-// regime. It is a small value; copy it freely.
+// regime. It is a small value; copy it freely. Build it with NewKernel from a regime that
+// passes Validate: the zero Kernel has no time constants, and its methods return
+// meaningless values.
 type Kernel struct {
 	TauM, TauS float64
 	Kappa      float64 // TauS/(TauM-TauS)

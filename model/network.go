@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 )
@@ -12,6 +13,12 @@ import (
 // Between trials the state is expressed at the start (local time 0) of the next trial:
 // engines shift every stored time by the trial's length when a trial ends, so times stay
 // small and exact over millions of trials.
+//
+// Build networks with NewNetwork. A Network filled in field by field (a literal, or one
+// decoded from a file) must have every array sized as documented, which Check verifies;
+// its unexported caches are then derived on first use (or at once by Restore), so
+// ColMax, NormalizeColumns, Clone and the STDP rule work on it. The zero Network has no
+// inputs and no neurons, and Check refuses it.
 type Network struct {
 	NIn, NExc int
 
@@ -88,6 +95,42 @@ func (n *Network) Clone() *Network {
 	return &c
 }
 
+// Check returns an error unless n has at least one input and one neuron and every array
+// has the length its field comment gives (NIn·NExc weights, NIn last input spikes, NExc
+// for every per-neuron array). The runner calls it before it simulates n.
+func (n *Network) Check() error {
+	if n.NIn <= 0 || n.NExc <= 0 {
+		return fmt.Errorf("model: network with %d inputs and %d neurons: both must be > 0 (build it with NewNetwork)", n.NIn, n.NExc)
+	}
+	if len(n.W) != n.NIn*n.NExc {
+		return fmt.Errorf("model: network W has %d weights, want NIn·NExc = %d", len(n.W), n.NIn*n.NExc)
+	}
+	if len(n.LastPre) != n.NIn {
+		return fmt.Errorf("model: network LastPre has %d entries, want NIn = %d", len(n.LastPre), n.NIn)
+	}
+	for _, f := range []struct {
+		name string
+		s    []float64
+	}{{"U", n.U}, {"I", n.I}, {"RefEnd", n.RefEnd}, {"Theta", n.Theta}, {"UI", n.UI}, {"II", n.II}, {"RefEndI", n.RefEndI}, {"LastPost", n.LastPost}} {
+		if len(f.s) != n.NExc {
+			return fmt.Errorf("model: network %s has %d entries, want NExc = %d", f.name, len(f.s), n.NExc)
+		}
+	}
+	return nil
+}
+
+// mustShape panics with a "model: " message when W does not match NIn and NExc: a
+// programmer error that would otherwise surface as an index out of range.
+func (n *Network) mustShape() {
+	if len(n.W) != n.NIn*n.NExc || n.NIn < 0 || n.NExc < 0 {
+		panic(fmt.Sprintf("model: network W has %d weights for %d inputs and %d neurons (see Network.Check)", len(n.W), n.NIn, n.NExc))
+	}
+	if len(n.colMax) != n.NExc { // a literal or a decoded network: derive the cache
+		n.colMax = make([]float64, n.NExc)
+		n.colMaxOK = false
+	}
+}
+
 // WeightsChanged marks the column maxima and sums stale after W was written directly.
 func (n *Network) WeightsChanged() { n.colMaxOK, n.normAll = false, true }
 
@@ -114,7 +157,8 @@ func (n *Network) touch(j int) {
 // (exactly the maximum after a recomputation). The event engine's spike screening relies
 // on it. Cost: O(NIn·NExc) when stale, O(1) otherwise.
 func (n *Network) ColMax() []float64 {
-	if !n.colMaxOK {
+	if !n.colMaxOK || len(n.colMax) != n.NExc {
+		n.mustShape()
 		clear(n.colMax)
 		for i := range n.NIn {
 			row := n.W[i*n.NExc : (i+1)*n.NExc]
@@ -150,6 +194,7 @@ const NormalizeTol = 1e-12
 // O(NIn·NExc) pass over every column. Either way the result is the same, bit for bit.
 func (n *Network) NormalizeColumns(target float64, scratch []float64) {
 	n.initDirty()
+	n.mustShape()
 	if n.normAll || target != n.normTarget || !n.colMaxOK {
 		n.normalizeAll(target, scratch)
 	} else {

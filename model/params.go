@@ -227,6 +227,11 @@ func (r Regime) Validate() error {
 // SleepChanges is how the sleep regime differs from the awake one (Tadros, Krishnan &
 // Bazhenov 2019: stronger leak and excitatory (AMPA) currents, optionally weaker
 // inhibition, the same STDP and threshold rules).
+//
+// Start from NeutralSleep (or the runner's DefaultSleep) and change what differs. The zero
+// value is not a sleep: its LeakScale of 0 fails Validate. Note that the three step-size
+// scales are factors, so a literal that turns STDP on but leaves PotScale and DepScale at
+// 0 runs STDP with zero steps: set them, or call AsAwakeRates.
 type SleepChanges struct {
 	LeakScale float64 // membrane leak ×LeakScale: the excitatory τm is divided by it (> 0)
 	ExcGain   float64 // input -> excitatory current ×ExcGain (>= 0)
@@ -242,6 +247,33 @@ type SleepChanges struct {
 	ThetaPlusScale float64 // threshold increment ThetaPlus ×ThetaPlusScale
 }
 
+// NeutralSleep returns the changes that keep the awake regime as it is: every scale 1,
+// STDP and the threshold rule on. Only the column normalization is off, as in every sleep
+// unless Normalize is set.
+func NeutralSleep() SleepChanges {
+	return SleepChanges{LeakScale: 1, ExcGain: 1, InhScale: 1, STDP: true, Threshold: true}.AsAwakeRates()
+}
+
+// Validate returns a *ParamError (regime "sleep changes") for the first scale that is
+// not finite, or negative, or for a LeakScale that is not > 0.
+func (c SleepChanges) Validate() error {
+	bad := func(field string, v float64, rule string) error {
+		return &ParamError{Regime: "sleep changes", Field: field, Value: v, Rule: rule}
+	}
+	if !(c.LeakScale > 0) || math.IsInf(c.LeakScale, 0) {
+		return bad("LeakScale", c.LeakScale, "finite and > 0")
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"ExcGain", c.ExcGain}, {"InhScale", c.InhScale}, {"PotScale", c.PotScale}, {"DepScale", c.DepScale}, {"ThetaPlusScale", c.ThetaPlusScale}} {
+		if !(f.v >= 0) || math.IsInf(f.v, 0) {
+			return bad(f.name, f.v, "finite and >= 0")
+		}
+	}
+	return nil
+}
+
 // AsAwakeRates sets the three step-size scales to 1 (the awake rates) and returns c.
 func (c SleepChanges) AsAwakeRates() SleepChanges {
 	c.PotScale, c.DepScale, c.ThetaPlusScale = 1, 1, 1
@@ -249,6 +281,7 @@ func (c SleepChanges) AsAwakeRates() SleepChanges {
 }
 
 // Sleep returns the sleep regime built from awake by the changes c, and nothing else.
+// Changes that fail c.Validate give a regime that fails Validate.
 func Sleep(awake Regime, c SleepChanges) Regime {
 	s := awake
 	s.Name = "sleep"

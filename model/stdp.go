@@ -17,7 +17,8 @@ func Trace(t, tLast, tau, cut float64) float64 {
 }
 
 // ActiveSet is a small set of indices whose traces may still be above the cut. It makes
-// STDP touch only synapses whose traces are not negligible. The zero value is empty.
+// STDP touch only synapses whose traces are not negligible. The zero value is an empty
+// set ready to use: Add grows it to fit any index >= 0 (Reset sizes it at once).
 type ActiveSet struct {
 	idx []int32
 	in  []bool
@@ -34,12 +35,20 @@ func (a *ActiveSet) Reset(n int) {
 	}
 }
 
-// Add inserts k (no-op if present).
+// Add inserts k >= 0 (no-op if present).
 func (a *ActiveSet) Add(k int) {
+	if k >= len(a.in) {
+		a.grow(k + 1)
+	}
 	if !a.in[k] {
 		a.in[k] = true
 		a.idx = append(a.idx, int32(k))
 	}
+}
+
+// grow extends the membership flags to at least n entries.
+func (a *ActiveSet) grow(n int) {
+	a.in = append(a.in, make([]bool, max(n, 2*len(a.in))-len(a.in))...)
 }
 
 // Prune drops every member whose last spike is more than horizon before t.

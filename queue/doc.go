@@ -40,5 +40,7 @@
 // costs are logarithmic in n+c: pick c near the typical size, not far
 // above it.
 //
-// A Queue is not safe for concurrent use.
+// The zero Queue is an empty queue with capacity hint 0, as New(0); New
+// with a hint avoids the allocations of the first pushes. A Queue is not
+// safe for concurrent use.
 package queue

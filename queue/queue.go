@@ -113,8 +113,8 @@ const minPad = 2
 // ever shrinking below the capacity hint, so a Queue that never holds
 // more than capacity items never allocates after [New].
 //
-// The zero Queue is not usable; create queues with [New]. A Queue is not
-// safe for concurrent use.
+// The zero Queue is an empty queue with capacity hint 0, as New(0) (its
+// first Push allocates). A Queue is not safe for concurrent use.
 type Queue struct {
 	heap  *binaryheap.Heap // *node values: live items plus pad sentinels
 	free  []*node          // recycled nodes, used LIFO so hot nodes stay in cache
@@ -129,6 +129,13 @@ type Queue struct {
 //
 // New is O(capacity) and allocates the node pool and the heap's array.
 func New(capacity int) *Queue {
+	q := new(Queue)
+	q.init(capacity)
+	return q
+}
+
+// init makes q an empty queue with capacity hint capacity.
+func (q *Queue) init(capacity int) {
 	capacity = max(capacity, 0)
 	pad := capacity + minPad
 	slab := make([]node, pad+capacity)
@@ -138,7 +145,7 @@ func New(capacity int) *Queue {
 		*s = node{Item: Item{T: math.Inf(1)}, sentinel: true}
 		sentinels[i] = s
 	}
-	q := &Queue{
+	*q = Queue{
 		heap:  binaryheap.NewWith(compareNodes),
 		free:  make([]*node, 0, capacity),
 		nodes: capacity,
@@ -150,7 +157,6 @@ func New(capacity int) *Queue {
 	for i := capacity - 1; i >= 0; i-- {
 		q.free = append(q.free, &slab[i])
 	}
-	return q
 }
 
 // Len returns the number of items in the queue. It is O(1).
@@ -163,6 +169,9 @@ func (q *Queue) Len() int { return q.live }
 // Past c, the node pool doubles whenever n passes its previous maximum
 // and gods' array grows geometrically when full: amortized O(1).
 func (q *Queue) Push(it Item) {
+	if q.heap == nil { // the zero Queue
+		q.init(0)
+	}
 	if len(q.free) == 0 {
 		q.grow()
 	}

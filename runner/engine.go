@@ -33,7 +33,7 @@ func (s EngineSpec) New(net *model.Network, r model.Regime) (Engine, error) {
 	case "stepped":
 		return stepped.New(net, r, s.Dt)
 	}
-	return nil, fmt.Errorf("runner: unknown engine %q: use event or stepped", s.Kind)
+	return nil, fmt.Errorf("runner: unknown engine (EngineSpec.Kind %q): use \"event\" or \"stepped\"", s.Kind)
 }
 
 // String is "event" or "stepped(dt=0.5)".

@@ -9,15 +9,16 @@ import (
 
 	"github.com/evsim/evsim/analysis"
 	"github.com/evsim/evsim/model"
-	"github.com/evsim/evsim/runner/mnist"
 )
 
-// RespondConfig says which images to present to a frozen network.
+// RespondConfig says which images to present to a frozen network. Set, Engine and a
+// frozen Regime are required (Responses returns an error without them); Seed, Stream,
+// Workers and Progress may be left zero.
 type RespondConfig struct {
-	Set     *mnist.Set
+	Set     Dataset
 	Count   int // the first Count images of Set
 	Seed    uint64
-	Stream  uint64 // streamLabel or streamTest: labelling and testing draw different spikes
+	Stream  uint64 // StreamLabel or StreamTest: labelling and testing draw different spikes
 	Engine  EngineSpec
 	Regime  model.Regime // frozen (plasticity, threshold rule, normalization off)
 	Workers int          // 0: GOMAXPROCS
@@ -29,13 +30,23 @@ type RespondConfig struct {
 // returns each image's spike counts (of the accepted presentation: Diehl & Cook's intensity
 // rule applies here too). Every image starts from the resting state, so the images are
 // independent: they are spread over Workers goroutines, each with its own copy of net,
-// and the result does not depend on the number of workers. net is not modified.
+// and the result does not depend on the number of workers. net is not modified. An image
+// whose length is not net.NIn stops it with an error.
 func Responses(ctx context.Context, net *model.Network, cfg RespondConfig) ([][]int32, error) {
+	if err := checkNet(net); err != nil {
+		return nil, err
+	}
 	if cfg.Regime.Plastic || cfg.Regime.AdaptTheta || cfg.Regime.ColumnSum > 0 {
 		return nil, fmt.Errorf("runner: responses need a frozen regime (got %q with plasticity, thresholds or normalization on)", cfg.Regime.Name)
 	}
-	if cfg.Count > cfg.Set.Len() {
+	if isNil(cfg.Set) {
+		return nil, fmt.Errorf("runner: no images (RespondConfig.Set is nil)")
+	}
+	if cfg.Count < 0 || cfg.Count > cfg.Set.Len() {
 		return nil, fmt.Errorf("runner: %d images requested, the set holds %d", cfg.Count, cfg.Set.Len())
+	}
+	if cfg.Count == 0 {
+		return [][]int32{}, nil
 	}
 	workers := cfg.Workers
 	if workers <= 0 {
@@ -66,10 +77,15 @@ func Responses(ctx context.Context, net *model.Network, cfg RespondConfig) ([][]
 				if k >= cfg.Count || ctx.Err() != nil {
 					return
 				}
+				img := cfg.Set.Image(k)
+				if err := checkImage("image", k, img, mine.NIn); err != nil {
+					errs[w] = err
+					return
+				}
 				intensity := StartIntensity
 				for attempt := 0; ; attempt++ {
 					toRest(mine)
-					tr := in.Trial(cfg.Set.Image(k), intensity, imageRNG(cfg.Seed, cfg.Stream, k, attempt))
+					tr := in.Trial(img, intensity, imageRNG(cfg.Seed, cfg.Stream, k, attempt))
 					if err := eng.Present(tr, out[k]); err != nil {
 						errs[w] = fmt.Errorf("runner: image %d: %w", k, err)
 						return
@@ -112,7 +128,9 @@ func toRest(n *model.Network) {
 
 // Evaluator labels and scores frozen networks the Diehl & Cook way: labels from the mean
 // responses to training images, then classification of other images by those labels.
-// Labelling and scoring draw their input spikes from different streams.
+// Labelling and scoring draw their input spikes from different streams. Engine is
+// required (the zero EngineSpec is refused with an error); Seed, Workers and Progress may
+// be zero.
 type Evaluator struct {
 	Engine  EngineSpec
 	Seed    uint64
@@ -122,20 +140,49 @@ type Evaluator struct {
 }
 
 // Label assigns each neuron of net the class of its highest mean response to the first n
-// images of set, under regime r frozen.
-func (ev Evaluator) Label(ctx context.Context, net *model.Network, r model.Regime, set *mnist.Set, n int) ([]int, error) {
+// images of set, under regime r frozen: a slice of NExc classes, analysis.Unassigned for a
+// neuron that never fired.
+func (ev Evaluator) Label(ctx context.Context, net *model.Network, r model.Regime, set Dataset, n int) ([]int, error) {
+	ys, err := ev.labels(set, n)
+	if err != nil {
+		return nil, err
+	}
 	counts, err := Responses(ctx, net, RespondConfig{Set: set, Count: n, Seed: ev.Seed, Stream: StreamLabel, Engine: ev.Engine, Regime: r.Frozen(), Workers: ev.Workers, Progress: ev.Progress})
 	if err != nil {
 		return nil, err
 	}
-	return analysis.Assign(counts, set.Labels[:n], 10)
+	return analysis.Assign(counts, ys, Classes)
 }
 
-// Score classifies the first n images of set with labels and scores the result.
-func (ev Evaluator) Score(ctx context.Context, net *model.Network, r model.Regime, labels []int, set *mnist.Set, n int) (analysis.Score, error) {
+// Score classifies the first n images of set with labels (one class per neuron of net,
+// from Label) and scores the result.
+func (ev Evaluator) Score(ctx context.Context, net *model.Network, r model.Regime, labels []int, set Dataset, n int) (analysis.Score, error) {
+	if net != nil && len(labels) != net.NExc {
+		return analysis.Score{}, fmt.Errorf("runner: %d neuron labels for %d neurons", len(labels), net.NExc)
+	}
+	for j, y := range labels {
+		if y < analysis.Unassigned || y >= Classes {
+			return analysis.Score{}, fmt.Errorf("runner: neuron %d has label %d, want 0..%d or %d (unassigned)", j, y, Classes-1, analysis.Unassigned)
+		}
+	}
+	ys, err := ev.labels(set, n)
+	if err != nil {
+		return analysis.Score{}, err
+	}
 	counts, err := Responses(ctx, net, RespondConfig{Set: set, Count: n, Seed: ev.Seed, Stream: StreamTest, Engine: ev.Engine, Regime: r.Frozen(), Workers: ev.Workers, Progress: ev.Progress})
 	if err != nil {
 		return analysis.Score{}, err
 	}
-	return analysis.Evaluate(counts, set.Labels[:n], labels), nil
+	return analysis.Evaluate(counts, ys, labels), nil
+}
+
+// labels checks set and n and returns the first n labels of set.
+func (ev Evaluator) labels(set Dataset, n int) ([]uint8, error) {
+	if isNil(set) {
+		return nil, fmt.Errorf("runner: no images (the data set is nil)")
+	}
+	if n < 0 || n > set.Len() {
+		return nil, fmt.Errorf("runner: %d images requested, the set holds %d", n, set.Len())
+	}
+	return labelsOf(set, n)
 }

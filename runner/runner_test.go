@@ -206,7 +206,7 @@ func TestSleepRunawayGuard(t *testing.T) {
 	cfg.InputGain = 500
 	cfg.Engine, cfg.Awake = EngineSpec{Kind: "event"}, model.Awake()
 	_, err := Sleep(context.Background(), net, cfg)
-	if err == nil || !strings.Contains(err.Error(), "-sleep-gain") {
+	if err == nil || !strings.Contains(err.Error(), "SleepConfig.InputGain") {
 		t.Fatalf("runaway input accepted or not explained: %v", err)
 	}
 }

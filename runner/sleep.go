@@ -6,7 +6,6 @@ import (
 	"math"
 
 	"github.com/evsim/evsim/model"
-	"github.com/evsim/evsim/runner/mnist"
 )
 
 // MaxEventRate bounds the input spikes per simulated second that a regime may ask for:
@@ -18,13 +17,15 @@ const MaxEventRate = 2e6
 // rest in between, so the dynamics are continuous across them.
 const SleepBlockMS = 500.0
 
-// SleepConfig is a sleep phase: the regime changes, the input and its duration.
+// SleepConfig is a sleep phase: the regime changes, the input and its duration. Start
+// from DefaultSleep or ValidatedSleep and fill in Mean, Seed, Engine and Awake: the zero
+// value is refused by Sleep with an error (its LeakScale and DurationMS are 0).
 type SleepConfig struct {
 	Changes    model.SleepChanges
 	InputGain  float64 // Poisson rates = mean image pixel/8 · StartIntensity · InputGain
 	DurationMS float64
 	StartMS    float64   // sleep already done (a resumed run): continue from this block
-	Mean       []float64 // the mean image (784 values in [0, 255])
+	Mean       []float64 // the mean image (MeanImage): one value in [0, 255] per network input
 	Seed       uint64
 	Engine     EngineSpec
 	Awake      model.Regime // the network's awake regime
@@ -45,13 +46,25 @@ type SleepStats struct {
 	WeightSum    [2]float64 `json:"weight_sum_before_after"`
 }
 
-// MeanImage is the pixel-wise mean of the first count images of set (count > 0): the sleep
-// input "based on the statistics of the MNIST input".
-func MeanImage(set *mnist.Set, count int) []float64 {
-	m := make([]float64, mnist.Pixels)
+// MeanImage is the pixel-wise mean of the first count images of set (all of them if count
+// exceeds its length): the sleep input "based on the statistics of the MNIST input". It is
+// nil, which Sleep refuses with an error, when there is no image to average (set nil or
+// empty, count <= 0) or when the images differ in length.
+func MeanImage(set Dataset, count int) []float64 {
+	if isNil(set) {
+		return nil
+	}
 	count = min(count, set.Len())
+	if count <= 0 {
+		return nil
+	}
+	m := make([]float64, len(set.Image(0)))
 	for k := range count {
-		for i, p := range set.Image(k) {
+		img := set.Image(k)
+		if len(img) != len(m) {
+			return nil
+		}
+		for i, p := range img {
 			m[i] += float64(p)
 		}
 	}
@@ -61,11 +74,27 @@ func MeanImage(set *mnist.Set, count int) []float64 {
 	return m
 }
 
-// Sleep runs the sleep regime on net in place.
+// Sleep runs the sleep regime on net in place. Every field of cfg is checked before the
+// network is touched; a bad one is reported as an error that names it.
 func Sleep(ctx context.Context, net *model.Network, cfg SleepConfig) (SleepStats, error) {
 	st := SleepStats{DurationMS: cfg.DurationMS}
+	if err := checkNet(net); err != nil {
+		return st, err
+	}
+	if !(cfg.DurationMS > 0) || math.IsInf(cfg.DurationMS, 0) {
+		return st, fmt.Errorf("runner: SleepConfig.DurationMS = %v: must be finite and > 0", cfg.DurationMS)
+	}
+	if !(cfg.StartMS >= 0) || cfg.StartMS > cfg.DurationMS {
+		return st, fmt.Errorf("runner: SleepConfig.StartMS = %v: must be in [0, DurationMS = %v]", cfg.StartMS, cfg.DurationMS)
+	}
+	if !(cfg.InputGain >= 0) || math.IsInf(cfg.InputGain, 0) {
+		return st, fmt.Errorf("runner: SleepConfig.InputGain = %v: must be finite and >= 0", cfg.InputGain)
+	}
 	if len(cfg.Mean) != net.NIn {
-		return st, fmt.Errorf("runner: sleep input has %d pixels, the network %d inputs", len(cfg.Mean), net.NIn)
+		return st, fmt.Errorf("runner: sleep input (SleepConfig.Mean) has %d pixels, the network %d inputs", len(cfg.Mean), net.NIn)
+	}
+	if err := cfg.Changes.Validate(); err != nil {
+		return st, err
 	}
 	r := model.Sleep(cfg.Awake, cfg.Changes)
 	if err := r.Validate(); err != nil {
@@ -74,11 +103,14 @@ func Sleep(ctx context.Context, net *model.Network, cfg SleepConfig) (SleepStats
 	rates := make([]float64, net.NIn)
 	total := 0.0
 	for i, p := range cfg.Mean {
+		if !(p >= 0) || math.IsInf(p, 0) {
+			return st, fmt.Errorf("runner: sleep input (SleepConfig.Mean) pixel %d = %v: must be finite and >= 0", i, p)
+		}
 		rates[i] = p / 8 * StartIntensity * cfg.InputGain
 		total += rates[i]
 	}
 	if total > MaxEventRate {
-		return st, fmt.Errorf("runner: regime %q: the sleep input would deliver %.3g spikes per simulated second (bound %.0e): lower the sleep input gain (-sleep-gain %v)", r.Name, total, MaxEventRate, cfg.InputGain)
+		return st, fmt.Errorf("runner: regime %q: the sleep input would deliver %.3g spikes per simulated second (bound %.0e): lower the sleep input gain (SleepConfig.InputGain = %v)", r.Name, total, MaxEventRate, cfg.InputGain)
 	}
 	eng, err := cfg.Engine.New(net, r)
 	if err != nil {

