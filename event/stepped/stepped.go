@@ -20,6 +20,7 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 
+	"github.com/evsim/evsim/event"
 	"github.com/evsim/evsim/model"
 )
 
@@ -101,6 +102,10 @@ func (e *Engine) steps(what string, d float64) (int, error) {
 
 // Present simulates one trial on the grid and writes each excitatory neuron's spike count
 // during the presentation into counts. Cost: O(steps·NExc + inputs·NExc).
+//
+// Like the event engine, it stops a trial whose excitatory spikes exceed
+// event.SpikeBudget with an error wrapping event.ErrRunaway: at the end of the step that
+// crossed the budget, with the network left at that time (re-expressed as local time 0).
 func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 	net := e.net
 	if len(counts) != net.NExc {
@@ -133,7 +138,10 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 	decayTheta := !math.IsInf(e.ke.TauTheta, 1)
 	next := 0
 	ins := tr.Inputs
-	for k := 1; k <= kp+kr; k++ {
+	spikes, budget := int64(0), event.SpikeBudget(n, float64(kp+kr)*e.dt)
+	var stop error
+	end := kp + kr
+	for k := 1; k <= end; k++ {
 		t := float64(k) * e.dt
 		for j := range n {
 			if e.refLeft[j] > 0 {
@@ -215,11 +223,19 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 			}
 		}
 		e.Stats.Steps++
+		if spikes += int64(len(e.spiked)); spikes > budget {
+			stop = event.RunawayError("stepped", e.r.Name, t)
+			end = k
+			break
+		}
 	}
-	net.ShiftTime(float64(kp+kr) * e.dt)
+	net.ShiftTime(float64(end) * e.dt)
 	for j := range n { // remaining clamp, in the next trial's time (0: none)
 		net.RefEnd[j] = float64(e.refLeft[j]) * e.dt
 		net.RefEndI[j] = float64(e.refLeftI[j]) * e.dt
+	}
+	if stop != nil {
+		return stop
 	}
 	e.Stats.Trials++
 	return nil
