@@ -29,7 +29,7 @@ type Tolerance struct {
 	Spike float64
 }
 
-// contTol is the relative agreement of a trial split in two with the same trial run at
+// contTol is the relative agreement of a trial cut into several with the same trial run at
 // once: both engines promise continuity up to the rounding of re-expressed times.
 const contTol = 1e-9
 

@@ -1,6 +1,9 @@
 // Package stepped is the time-stepped reference engine: the same model equations as the
 // event-driven engine, integrated on a fixed grid t = k·dt the way clock-driven simulators
-// (Brian, NEST's grid models) do it. It exists to check the event engine and to time it.
+// (Brian, NEST's grid models) do it. It is the reference that the event engine is checked
+// against (event's TestConvergence: the spikes of both agree ever more closely as dt
+// shrinks), and the baseline it is timed against. Its scheme is deliberately plain, one
+// pass over every neuron per step, so that it is easy to trust.
 //
 // Per step, in this order: every neuron is advanced by dt with the exact propagator
 // (model.Kernel.Propagator(dt), computed once), a refractory membrane stays clamped at
@@ -9,9 +12,18 @@
 // threshold spike, reset and drive their inhibitory partners; inhibitory neurons at or above
 // threshold spike and inhibit the other excitatory neurons. So spikes are aligned to the
 // grid and every interaction is delayed by at most dt: the outputs converge to the event
-// engine's as dt shrinks.
+// engine's as dt shrinks. With every input on the grid, the propagation between grid points
+// is exact and a crossing in ((k-1)·dt, k·dt] is reported at k·dt: a spike is late by less
+// than dt (the Tolerance under which it passes event/enginetest's suite). A trial has no
+// step at its local time 0 (that is the previous trial's last step), so inputs in
+// [0, dt/2) are delivered at dt.
 //
-// The package knows the model only; it must not know MNIST, labels or files.
+// The runaway guard is the event engine's: event.SpikeBudget, checked once per step, and
+// an error wrapping event.ErrRunaway.
+//
+// The package owns the grid scheme only; the physics (propagators, STDP) is model's, and it
+// imports package event for the guard alone. It must not know MNIST, labels, files or
+// flags.
 package stepped
 
 import (
