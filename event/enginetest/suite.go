@@ -276,9 +276,9 @@ func cmpF(a, b float64) int {
 }
 
 // stalePrediction: input 0 drives neuron 0 (weight 40) and neuron 1 (weight 21) at 1 ms.
-// Alone, neuron 1 would cross at a closed-form time t1; but neuron 0 crosses first, and its
-// inhibitory partner fires (closed form again) before t1 and inhibits neuron 1, whose
-// crossing at t1 must not happen. At 20 ms input 1 drives neuron 1 alone (weight 120): it
+// Alone, neuron 1 would cross at a closed-form time (solo); but neuron 0 crosses first, and
+// its inhibitory partner fires (closed form again) before solo and inhibits neuron 1, whose
+// crossing at solo must not happen: an engine that predicted it must drop the prediction. At 20 ms input 1 drives neuron 1 alone (weight 120): it
 // fires at the closed-form root of its membrane with the inhibition included.
 func (s suite) stalePrediction(t *testing.T) {
 	r := model.Awake().Frozen()
@@ -371,7 +371,7 @@ func (s suite) badInput(t *testing.T) {
 	}{
 		{"counts too short", good, make([]int32, 1)},
 		{"counts too long", good, make([]int32, 3)},
-		{"counts nil", good, nil},
+		{"counts empty", good, []int32{}},
 		{"unsorted times", model.Trial{Inputs: in(model.InputSpike{T: 2}, model.InputSpike{T: 1}), Duration: 10}, nil},
 		{"duplicate input", model.Trial{Inputs: in(model.InputSpike{T: 1}, model.InputSpike{T: 1}), Duration: 10}, nil},
 		{"unsorted indices", model.Trial{Inputs: in(model.InputSpike{T: 1, Idx: 1}, model.InputSpike{T: 1}), Duration: 10}, nil},
@@ -393,7 +393,7 @@ func (s suite) badInput(t *testing.T) {
 	before := snapshot(net)
 	for _, c := range cases {
 		counts := c.counts
-		if counts == nil && c.name != "counts nil" {
+		if counts == nil {
 			counts = make([]int32, 2)
 		}
 		func() {
@@ -438,8 +438,9 @@ func (s suite) badInput(t *testing.T) {
 
 // runaway: with a refractory period of 0.01 ms, no lateral inhibition and an enormous
 // input drive, three neurons fire ~100 kHz: the trial stops with event.ErrRunaway just past
-// event.SpikeBudget, and the network is left finite. With the default 5 ms refractory period the same drive makes
-// them fire at their ~200 Hz ceiling, which the guard (event.MaxRateHz) lets through.
+// event.SpikeBudget, and the network is left finite. With the default 5 ms refractory
+// period the same drive makes them fire at their ~200 Hz ceiling, which the guard
+// (event.MaxRateHz = 1000 Hz) lets through: it stops runaway activity only.
 func (s suite) runaway(t *testing.T) {
 	ins := make([]model.InputSpike, 200)
 	for k := range ins {
