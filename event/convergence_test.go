@@ -66,7 +66,7 @@ func steppedSpikes(t *testing.T, net *model.Network, r model.Regime, dt float64,
 // the event engine's as dt shrinks. Prints the dt-vs-agreement table (-v).
 func TestConvergence(t *testing.T) {
 	if testing.Short() {
-		t.Skip("convergence sweep takes ~20 s")
+		t.Skip("convergence sweep takes seconds")
 	}
 	cases := []struct {
 		name     string

@@ -34,5 +34,17 @@
 // STDP traces are computed from last spike times (model.Trace) at spikes only, and only
 // for the small sets of inputs and neurons whose traces are above the cut.
 //
-// The package must not know about MNIST, labels or files.
+// Runaway guard. A trial whose excitatory spikes exceed SpikeBudget (MaxRateHz on average)
+// stops with an error wrapping ErrRunaway; event/stepped uses the same budget and error, so
+// a caller tells a runaway regime from a bug the same way on either engine.
+//
+// Checks. The engine passes the conformance suite of event/enginetest (closed-form spike
+// times to 1e-9 ms, membranes after long trials, bad input, the guard, determinism,
+// continuity across trials), and TestConvergence compares it with the time-stepped
+// reference, event/stepped, whose spikes converge to these as dt shrinks.
+//
+// The package owns the scheduling: when each neuron is examined, predicted and updated.
+// The physics (the closed form, the crossing predictor, STDP) is model's, so the two
+// engines cannot disagree about the equations. It must not know about MNIST, labels, files
+// or command-line flags: its errors name regime fields (Regime.JIn), not flags.
 package event

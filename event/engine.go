@@ -22,11 +22,28 @@ const (
 
 // MaxRateHz bounds the mean excitatory firing rate within a trial. The refractory period
 // already bounds each neuron; this stops a regime whose refractory period is tiny from
-// running for hours, with an error that names what to lower.
+// running for hours, with an error that names what to lower. Both engines (this one and
+// event/stepped) enforce it with SpikeBudget and report it with ErrRunaway.
 const MaxRateHz = 1000
 
-// ErrRunaway is wrapped by the error of a trial stopped by MaxRateHz.
+// ErrRunaway is wrapped by the error of a trial stopped by MaxRateHz, on either engine.
 var ErrRunaway = errors.New("runaway activity")
+
+// SpikeBudget is the number of excitatory spikes (presentation and rest together) that a
+// trial of total ms over nExc neurons may contain: MaxRateHz on average, plus 100 so that
+// a short trial is not stopped by a brief burst. An engine stops the trial with ErrRunaway
+// at the first excitatory spike beyond it.
+func SpikeBudget(nExc int, total float64) int64 {
+	return int64(MaxRateHz*total/1000*float64(nExc)) + 100
+}
+
+// RunawayError is the error of a trial stopped by SpikeBudget at local time t (ms): it
+// wraps ErrRunaway and names what to lower. pkg is the engine package ("event", "stepped"),
+// so that both engines explain the stop alike.
+func RunawayError(pkg, regime string, t float64) error {
+	return fmt.Errorf("%s: regime %q: %w: excitatory neurons fired at more than %d Hz on average by %.1f ms; lower the excitatory drive (the input rates, Regime.JIn) or raise the refractory period (Regime.Exc.TRef)",
+		pkg, regime, ErrRunaway, MaxRateHz, t)
+}
 
 // calendar is the number of input-count buckets of the screening calendar; a neuron is
 // examined at least every calendar-1 inputs.
@@ -143,7 +160,7 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 	}
 	clear(counts)
 	e.tr, e.total, e.counts, e.kin = tr, total, counts, 0
-	e.spikes, e.budget = 0, int64(MaxRateHz*total/1000*float64(net.NExc))+100
+	e.spikes, e.budget = 0, SpikeBudget(net.NExc, total)
 	e.gThetaEnd = e.ke.ThetaAt(1, total)
 	e.q.Reset()
 	for k := range e.bucket {
@@ -205,8 +222,7 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 			e.fireExc(it.T, int(it.Idx), colMax)
 			if e.spikes++; e.spikes > e.budget {
 				e.finish(it.T) // leave a consistent state behind
-				return fmt.Errorf("event: regime %q: %w: excitatory neurons fired at more than %d Hz on average by %.1f ms; lower the excitatory drive (input gain, JIn/-sleep-exc) or raise the refractory period",
-					e.r.Name, ErrRunaway, MaxRateHz, it.T)
+				return RunawayError("event", e.r.Name, it.T)
 			}
 		case KindInhSpike:
 			if it.Ver != e.verI[it.Idx] {

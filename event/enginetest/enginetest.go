@@ -1,6 +1,14 @@
-// Package enginetest holds what the engine tests share: MNIST-like synthetic inputs, the
-// spike-pairing agreement measure, and a driver that runs the same trials on any engine.
-// It is imported by tests only.
+// Package enginetest holds what the engine tests share: the conformance suite (Run) that
+// every engine passes, MNIST-like synthetic inputs, and the spike-pairing agreement measure
+// used to compare two engines. It is imported by tests only, in the manner of Gonum's
+// testblas: an engine's test file calls Run in one line with a Factory and a Tolerance.
+//
+// The suite knows the engine contract only: Present, the spike record, the network state
+// an engine leaves behind (model.Network), and the runaway guard (event.ErrRunaway,
+// event.SpikeBudget). Its expected values come from the closed-form solution of the model's
+// documented equations, written out here independently of model.Kernel, never from either
+// engine. It must not know an engine's internals (queue, screening, grid) beyond what a
+// Tolerance states, nor MNIST files, labels or flags.
 package enginetest
 
 import (

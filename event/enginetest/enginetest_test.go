@@ -1,6 +1,7 @@
 package enginetest
 
 import (
+	"math"
 	"testing"
 
 	"github.com/evsim/evsim/model"
@@ -45,5 +46,35 @@ func TestTrialsAreSeededAndValid(t *testing.T) {
 	}
 	if len(a[0].Inputs) == len(c[0].Inputs) && a[0].Inputs[10] == c[0].Inputs[10] {
 		t.Fatal("different seeds, same trials")
+	}
+}
+
+// TestClosedFormSolvesTheModel checks the suite's own oracle: between jumps, lif satisfies
+// model's documented equations du/dt = (-u+I)/τm, dI/dt = -I/τs (central differences), each
+// jump adds J to I and leaves u continuous, and firstAbove finds a known root.
+func TestClosedFormSolvesTheModel(t *testing.T) {
+	n := lif{tauM: 100, tauS: 1, u0: 3, i0: -2, in: []jump{{5, 40}, {7.5, -25}, {30, 10}}}
+	const h = 1e-5
+	for _, s := range []float64{0.5, 4, 6, 12.25, 29, 80} {
+		u, i := n.at(s)
+		up, ip := n.at(s + h)
+		um, im := n.at(s - h)
+		du, di := (up-um)/(2*h), (ip-im)/(2*h)
+		if math.Abs(du-(-u+i)/n.tauM) > 1e-6 || math.Abs(di+i/n.tauS) > 1e-6 {
+			t.Errorf("t = %v: du/dt = %v, di/dt = %v; the equations give %v, %v", s, du, di, (-u+i)/n.tauM, -i/n.tauS)
+		}
+	}
+	for _, x := range n.in {
+		ub, ib := n.at(x.T - 1e-12)
+		ua, ia := n.at(x.T)
+		if math.Abs(ua-ub) > 1e-9 || math.Abs(ia-ib-x.J) > 1e-9 {
+			t.Errorf("jump %v: u %v -> %v, I %v -> %v", x, ub, ua, ib, ia)
+		}
+	}
+	if got := firstAbove(func(s float64) float64 { return s*s - 2 }, 0, 5); math.Abs(got-math.Sqrt2) > 1e-12 {
+		t.Errorf("firstAbove(s² - 2) = %v, want √2", got)
+	}
+	if got := firstAbove(func(s float64) float64 { return -1 }, 0, 5); !math.IsInf(got, 1) {
+		t.Errorf("firstAbove(-1) = %v, want +Inf", got)
 	}
 }

@@ -1,6 +1,9 @@
 // Package stepped is the time-stepped reference engine: the same model equations as the
 // event-driven engine, integrated on a fixed grid t = k·dt the way clock-driven simulators
-// (Brian, NEST's grid models) do it. It exists to check the event engine and to time it.
+// (Brian, NEST's grid models) do it. It is the reference that the event engine is checked
+// against (event's TestConvergence: the spikes of both agree ever more closely as dt
+// shrinks), and the baseline it is timed against. Its scheme is deliberately plain, one
+// pass over every neuron per step, so that it is easy to trust.
 //
 // Per step, in this order: every neuron is advanced by dt with the exact propagator
 // (model.Kernel.Propagator(dt), computed once), a refractory membrane stays clamped at
@@ -9,9 +12,18 @@
 // threshold spike, reset and drive their inhibitory partners; inhibitory neurons at or above
 // threshold spike and inhibit the other excitatory neurons. So spikes are aligned to the
 // grid and every interaction is delayed by at most dt: the outputs converge to the event
-// engine's as dt shrinks.
+// engine's as dt shrinks. With every input on the grid, the propagation between grid points
+// is exact and a crossing in ((k-1)·dt, k·dt] is reported at k·dt: a spike is late by less
+// than dt (the Tolerance under which it passes event/enginetest's suite). A trial has no
+// step at its local time 0 (that is the previous trial's last step), so inputs in
+// [0, dt/2) are delivered at dt.
 //
-// The package knows the model only; it must not know MNIST, labels or files.
+// The runaway guard is the event engine's: event.SpikeBudget, checked once per step, and
+// an error wrapping event.ErrRunaway.
+//
+// The package owns the grid scheme only; the physics (propagators, STDP) is model's, and it
+// imports package event for the guard alone. It must not know MNIST, labels, files or
+// flags.
 package stepped
 
 import (
@@ -20,6 +32,7 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 
+	"github.com/evsim/evsim/event"
 	"github.com/evsim/evsim/model"
 )
 
@@ -101,6 +114,10 @@ func (e *Engine) steps(what string, d float64) (int, error) {
 
 // Present simulates one trial on the grid and writes each excitatory neuron's spike count
 // during the presentation into counts. Cost: O(steps·NExc + inputs·NExc).
+//
+// Like the event engine, it stops a trial whose excitatory spikes exceed
+// event.SpikeBudget with an error wrapping event.ErrRunaway: at the end of the step that
+// crossed the budget, with the network left at that time (re-expressed as local time 0).
 func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 	net := e.net
 	if len(counts) != net.NExc {
@@ -133,7 +150,10 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 	decayTheta := !math.IsInf(e.ke.TauTheta, 1)
 	next := 0
 	ins := tr.Inputs
-	for k := 1; k <= kp+kr; k++ {
+	spikes, budget := int64(0), event.SpikeBudget(n, float64(kp+kr)*e.dt)
+	var stop error
+	end := kp + kr
+	for k := 1; k <= end; k++ {
 		t := float64(k) * e.dt
 		for j := range n {
 			if e.refLeft[j] > 0 {
@@ -215,11 +235,19 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 			}
 		}
 		e.Stats.Steps++
+		if spikes += int64(len(e.spiked)); spikes > budget {
+			stop = event.RunawayError("stepped", e.r.Name, t)
+			end = k
+			break
+		}
 	}
-	net.ShiftTime(float64(kp+kr) * e.dt)
+	net.ShiftTime(float64(end) * e.dt)
 	for j := range n { // remaining clamp, in the next trial's time (0: none)
 		net.RefEnd[j] = float64(e.refLeft[j]) * e.dt
 		net.RefEndI[j] = float64(e.refLeftI[j]) * e.dt
+	}
+	if stop != nil {
+		return stop
 	}
 	e.Stats.Trials++
 	return nil

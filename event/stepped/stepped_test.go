@@ -5,9 +5,25 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/evsim/evsim/event/enginetest"
 	"github.com/evsim/evsim/event/stepped"
 	"github.com/evsim/evsim/model"
 )
+
+// TestConformance runs the shared engine suite at dt = 0.1 ms. With every input on the
+// grid the propagation between grid points is exact, and a crossing in ((k-1)·dt, k·dt] is
+// reported at k·dt: a spike is late by less than dt.
+func TestConformance(t *testing.T) {
+	const dt = 0.1
+	enginetest.Run(t, func(net *model.Network, r model.Regime, rec *[]model.Spike) (enginetest.Presenter, error) {
+		s, err := stepped.New(net, r, dt)
+		if err != nil {
+			return nil, err
+		}
+		s.Record = rec
+		return s, nil
+	}, enginetest.Tolerance{Dt: dt, Spike: dt})
+}
 
 func one(w float64) *model.Network {
 	net := model.NewNetwork(1, 1, rand.New(rand.NewPCG(1, 1)))
