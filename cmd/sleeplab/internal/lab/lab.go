@@ -10,19 +10,37 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/evsim/evsim/runner/mnist"
 )
 
 // Load loads the first limit images (0: all) of an MNIST split ("train" or "t10k") from
-// the GoMNIST module, as evsim does without -data.
+// the GoMNIST module, as evsim does without -data. Sets are read-only, so a process loads
+// each (split, limit) once and shares it: the tools' tests run them many times.
 func Load(split string, limit int) (*mnist.Set, error) {
+	loaded.Lock()
+	defer loaded.Unlock()
+	key := fmt.Sprintf("%s/%d", split, limit)
+	if set, ok := loaded.sets[key]; ok {
+		return set, nil
+	}
 	dir, err := mnist.DefaultDir()
 	if err != nil {
 		return nil, err
 	}
-	return mnist.Load(dir, split, limit)
+	set, err := mnist.Load(dir, split, limit)
+	if err != nil {
+		return nil, err
+	}
+	loaded.sets[key] = set
+	return set, nil
 }
+
+var loaded = struct {
+	sync.Mutex
+	sets map[string]*mnist.Set
+}{sets: map[string]*mnist.Set{}}
 
 // Counts are the spike counts of a frozen network, one row per image and one column per
 // excitatory neuron: on the labelling images (the first of the training set) and on the

@@ -4,11 +4,13 @@ package labtest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/evsim/evsim/cmd/sleeplab/internal/lab"
@@ -70,4 +72,20 @@ func Floats(t testing.TB, re *regexp.Regexp, s string) []float64 {
 		out = append(out, f)
 	}
 	return out
+}
+
+// Refuses checks that run refuses args with a one-line *lab.UsageError containing want
+// (exit status 2), before writing anything to stdout.
+func Refuses(t testing.TB, run func(args []string, stdout, stderr io.Writer) error, want string, args ...string) {
+	t.Helper()
+	stdout, _, err := Run(run, args...)
+	var ue *lab.UsageError
+	switch {
+	case !errors.As(err, &ue):
+		t.Errorf("%q: got error %v, want a usage error containing %q", args, err, want)
+	case !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n"):
+		t.Errorf("%q: got %q, want one line containing %q", args, err, want)
+	case stdout != "":
+		t.Errorf("%q: refused after writing %q", args, stdout)
+	}
 }
