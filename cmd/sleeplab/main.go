@@ -3,11 +3,14 @@
 // training images, never the test set. It loads snaps/awakeS.snap for each seed S, scores
 // it, then, for each -cfg, sleeps a copy, relabels and scores it again. It made the second
 // sleep study of the README (section "Sleep", the table of sleeps with labels from 2,000
-// and 10,000 images, on `evsim -phase train -n 400 -train 1000 -warmup-images 0 -seed S`
-// networks); `evsim -phase sleepsearch` reproduces its numbers exactly. A row of that
-// table, labels from 2,000 images:
+// and 10,000 images, on networks trained without the warm-up); `evsim -phase sleepsearch`
+// reproduces its numbers exactly. The row "exc ×1, θ+ ×4, 5 s", labels from 2,000 images:
 //
+//	for s in 1 2 3; do go run ./cmd/evsim -phase train -n 400 -train 1000 -warmup-images 0 -label 0 -test 0 -seed $s -out snaps/awake$s.snap; done
 //	go run ./cmd/sleeplab -seeds 1,2,3 -cfg 'exc=1,ms=5000,tp=4'
+//
+// Several configurations in one run, the second of two stages:
+//
 //	go run ./cmd/sleeplab -seeds 1,2,3 -cfg 'exc=1,ms=5000,tp=4' -cfg 'exc=1,ms=5000;exc=1,ms=5000,stdp=1,theta=0,pot=0,dep=30'
 //
 // A configuration is one or more stages separated by ';', run one after the other. Keys:
@@ -128,8 +131,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	dir := fl.String("snaps", "snaps", "snapshot folder (awakeS.snap)")
 	nLabel := fl.Int("label", 2000, "labelling images (first of the training set)")
 	nVal := fl.Int("val", 2000, "validation images (last of the training set)")
-	dump := fl.String("dump", "", "folder to write response counts (gob) into")
-	save := fl.String("save", "", "folder to write slept snapshots into")
+	dump := fl.String("dump", "", "folder to write response counts (gob) into (created if missing)")
+	save := fl.String("save", "", "folder to write slept snapshots into (created if missing)")
 	if err := cmd.Parse(args, stderr); err != nil {
 		return err
 	}
@@ -140,6 +143,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		cfgs = append(cfgs, c)
+	}
+	for _, d := range []string{*dump, *save} {
+		if d != "" {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return err
+			}
+		}
 	}
 	ctx := context.Background()
 	set, err := lab.Load("train", 0)

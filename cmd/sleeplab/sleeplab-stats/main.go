@@ -1,9 +1,11 @@
 // Command sleeplab-stats prints, for each snapshot, the quantiles of the thresholds θ and of
 // each neuron's largest and summed input weight (a research tool, not part of evsim). It
 // gave the README's remark (section "Sleep") that after 1,000 images most receptive fields
-// are still close to their random start: largest weight 0.19-0.24 against 0.2 at the start.
+// are still close to their random start: largest weight 0.19-0.24 against 0.2 at the start
+// (400 neurons without the warm-up, seeds 1-5):
 //
-//	go run ./cmd/sleeplab/sleeplab-stats s1.snap s2.snap
+//	for s in 1 2 3 4 5; do go run ./cmd/evsim -phase train -n 400 -train 1000 -warmup-images 0 -label 0 -seed $s -out s$s.snap; done
+//	go run ./cmd/sleeplab/sleeplab-stats s1.snap s2.snap s3.snap s4.snap s5.snap
 //
 // One line per snapshot: the path, θ (mV) at quantiles 0, 0.25, 0.5, 0.75 and 1, then the
 // largest (colmax) and summed (colsum) input weight of a neuron at quantiles 0.1, 0.5 and 0.9.

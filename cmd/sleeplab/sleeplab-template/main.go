@@ -1,8 +1,9 @@
 // Command sleeplab-template bounds what thresholds alone can do with a network's weights (a
-// research tool, not part of evsim). It replaces the spiking winner-take-all by its noise-free limit: the winner for
-// image x is argmax_j (w_j·x - b_j) (optionally divided by |w_j|), neurons are labelled by
-// the class they win most often on the labelling images, and validation images are
-// classified by the top-1 winner or a vote of the top 5. Biases b_j:
+// research tool, not part of evsim). It replaces the spiking winner-take-all by its
+// noise-free limit: the winner for image x is argmax_j (w_j·x - b_j) (optionally divided by
+// |w_j|), neurons are labelled by the class they win most often on the labelling images,
+// and validation images are classified by the top-1 winner or a vote of the top 5. Biases
+// b_j:
 //
 //   - mean-drive alpha: b_j = alpha·w_j·m, m the mean image (what the sleep threshold rule
 //     converges to: θ_j rises until the mean image no longer drives neuron j);
@@ -17,9 +18,10 @@
 // depression-only STDP under the mean image does to an active neuron.
 //
 // It made the README's noise-free bound (section "Sleep", the table "thresholds b_j", and
-// the test-set bound after it) on `evsim -phase train -n 400 -train 1000 -warmup-images 0
-// -seed S` networks, labels from 10,000 images:
+// the test-set bound after it) on networks trained without the warm-up, seeds 1-5, labels
+// from 10,000 images; -gamma on seed 1, labels from 2,000 images:
 //
+//	go run ./cmd/evsim -phase train -n 400 -train 1000 -warmup-images 0 -label 0 -seed 1 -out s1.snap
 //	go run ./cmd/sleeplab/sleeplab-template -label 10000 s1.snap
 //	go run ./cmd/sleeplab/sleeplab-template -label 10000 -test -val 10000 s1.snap
 //	go run ./cmd/sleeplab/sleeplab-template -label 2000 -gamma 0.3 s1.snap

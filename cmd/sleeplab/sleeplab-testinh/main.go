@@ -3,8 +3,11 @@
 // training images, accuracy on the last -val training images (or, with -test, on the test
 // set), once per scale in -inh. Training and sleep are not involved; the snapshot is frozen.
 // It made the README's table "Where the gain comes from" (section "Sleep"; seeds 1-5, the
-// awake snapshots of section "Measured" and what `evsim -phase sleep` made of them):
+// awake snapshots of section "Measured" without the warm-up, and what `evsim -phase sleep`
+// made of them):
 //
+//	go run ./cmd/evsim -phase train -n 400 -train 1000 -warmup-images 0 -label 0 -seed 1 -out awake1.snap
+//	go run ./cmd/evsim -phase sleep -in awake1.snap -out slept1.snap -sleep-inh 0 -sleep-stdp=false -sleep-exc 1 -sleep-theta-plus 2 -sleep-ms 10000 -label 10000 -test 0
 //	go run ./cmd/sleeplab/sleeplab-testinh -inh 1,0.1 awake1.snap slept1.snap
 //
 // One line per snapshot: the path, then per scale the accuracy (%), and the spikes and the
