@@ -1,21 +1,35 @@
-// Command sleeplab runs sleep configurations on the validation split (a research tool, not part
-// of evsim): labels from the first -label training images, accuracy on the last -val
+// Command sleeplab runs sleep configurations on the validation split (a research tool, not
+// part of evsim): labels from the first -label training images, accuracy on the last -val
 // training images, never the test set. It loads snaps/awakeS.snap for each seed S, scores
-// it, then, for each -cfg, sleeps a copy, relabels and scores it again.
+// it, then, for each -cfg, sleeps a copy, relabels and scores it again. It made the second
+// sleep study of the README (section "Sleep", the table of sleeps with labels from 2,000
+// and 10,000 images, on networks trained without the warm-up); `evsim -phase sleepsearch`
+// reproduces its numbers exactly. The row "exc ×1, θ+ ×4, 5 s", labels from 2,000 images:
+//
+//	for s in 1 2 3; do go run ./cmd/evsim -phase train -n 400 -train 1000 -warmup-images 0 -label 0 -test 0 -seed $s -out snaps/awake$s.snap; done
+//	go run ./cmd/sleeplab -seeds 1,2,3 -cfg 'exc=1,ms=5000,tp=4'
+//
+// Several configurations in one run, the second of two stages:
 //
 //	go run ./cmd/sleeplab -seeds 1,2,3 -cfg 'exc=1,ms=5000,tp=4' -cfg 'exc=1,ms=5000;exc=1,ms=5000,stdp=1,theta=0,pot=0,dep=30'
 //
-// A configuration is one or more stages separated by ';', run one after the other. Keys
-// (defaults: the validated sleep, inhibition off, STDP off, 5 s): gain, leak, exc, inh, ms,
-// stdp, theta, norm (0/1), pot, dep, tp (step-size scales), input (seen/all).
+// A configuration is one or more stages separated by ';', run one after the other. Keys:
+// gain, leak, exc, inh, ms, stdp, theta, norm (0/1), pot, dep, tp (step-size scales), input
+// (seen/all). Defaults: the README's previous validated sleep (gain 1, leak ×2, exc ×2,
+// inhibition off, STDP off, threshold rule on, 5 s, the mean of the images seen).
+//
+// Output: "before [accuracies]" (one per seed), then per configuration one line with the
+// configuration, the accuracies after sleep, their mean and the seconds taken; per seed, on
+// stderr, the accuracy before and after and each stage's rate, mean θ change and weight
+// change. -dump writes the response counts (lab.Counts, gob) as DIR/sS_awake.gob and
+// DIR/sS_cC.gob for sleeplab-readout; -save writes the slept networks as DIR/sS_cC.snap.
 package main
 
 import (
 	"context"
 	"encoding/gob"
-	"flag"
 	"fmt"
-	"log"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -84,20 +98,70 @@ func stage(s string) (runner.SleepConfig, string, error) {
 	return c, input, nil
 }
 
-type counts struct{ Label, Val [][]int32 }
+// config is a parsed -cfg: its stages, and the input of each ("seen" or "all").
+type config struct {
+	text   string
+	stages []runner.SleepConfig
+	inputs []string
+}
 
-func main() {
-	var cfgs multi
-	flag.Var(&cfgs, "cfg", "configuration (repeatable)")
-	seeds := flag.String("seeds", "1,2,3", "seeds")
-	dir := flag.String("snaps", "snaps", "snapshot folder (awakeS.snap)")
-	nLabel := flag.Int("label", 2000, "labelling images (first of the training set)")
-	nVal := flag.Int("val", 2000, "validation images (last of the training set)")
-	dump := flag.String("dump", "", "folder to write response counts (gob) into")
-	save := flag.String("save", "", "folder to write slept snapshots into")
-	flag.Parse()
+func parseConfig(cs string) (config, error) {
+	c := config{text: cs}
+	for _, st := range strings.Split(cs, ";") {
+		sc, input, err := stage(st)
+		if err != nil {
+			return c, lab.Usagef("-cfg %q: %v", cs, err)
+		}
+		if input != "seen" && input != "all" {
+			return c, lab.Usagef("-cfg %q: input %q: must be seen or all", cs, input)
+		}
+		c.stages, c.inputs = append(c.stages, sc), append(c.inputs, input)
+	}
+	return c, nil
+}
+
+func main() { lab.Main("sleeplab", run) }
+
+func run(args []string, stdout, stderr io.Writer) error {
+	var cfgText multi
+	cmd := lab.NewCommand("sleeplab", "")
+	fl := cmd.Flags
+	fl.Var(&cfgText, "cfg", "configuration (repeatable)")
+	seeds := fl.String("seeds", "1,2,3", "seeds")
+	dir := fl.String("snaps", "snaps", "snapshot folder (awakeS.snap)")
+	nLabel := fl.Int("label", 2000, "labelling images (first of the training set)")
+	nVal := fl.Int("val", 2000, "validation images (last of the training set)")
+	dump := fl.String("dump", "", "folder to write response counts (gob) into (created if missing)")
+	save := fl.String("save", "", "folder to write slept snapshots into (created if missing)")
+	if err := cmd.Parse(args, stderr); err != nil {
+		return err
+	}
+	var cfgs []config
+	for _, cs := range cfgText {
+		c, err := parseConfig(cs)
+		if err != nil {
+			return err
+		}
+		cfgs = append(cfgs, c)
+	}
+	for _, d := range []string{*dump, *save} {
+		if d != "" {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return err
+			}
+		}
+	}
 	ctx := context.Background()
-	set := lab.MustLoad("train", 0)
+	set, err := lab.Load("train", 0)
+	if err != nil {
+		return err
+	}
+	if *nLabel < 1 || *nLabel > set.Len() {
+		return lab.Usagef("-label %d: must be in [1, %d]", *nLabel, set.Len())
+	}
+	if *nVal < 0 || *nVal > set.Len() {
+		return lab.Usagef("-val %d: must be in [0, %d]", *nVal, set.Len())
+	}
 	val := set.Last(*nVal)
 	spec := runner.EngineSpec{Kind: "event"}
 	eval := func(net *model.Network, r model.Regime, seed uint64, name string) (float64, error) {
@@ -116,14 +180,9 @@ func main() {
 			return 0, err
 		}
 		if *dump != "" {
-			f, err := os.Create(filepath.Join(*dump, name+".gob"))
-			if err != nil {
+			if err := writeCounts(filepath.Join(*dump, name+".gob"), lab.Counts{Label: lc, Val: vc}); err != nil {
 				return 0, err
 			}
-			if err := gob.NewEncoder(f).Encode(counts{lc, vc}); err != nil {
-				return 0, err
-			}
-			f.Close()
 		}
 		return analysis.Evaluate(vc, val.Labels, labels).Accuracy, nil
 	}
@@ -132,54 +191,66 @@ func main() {
 	for _, s := range strings.Split(*seeds, ",") {
 		sn, err := runner.LoadSnapshot(filepath.Join(*dir, "awake"+s+".snap"))
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		snaps = append(snaps, sn)
 		a, err := eval(sn.Net, sn.Meta.Regime, sn.Meta.Seed, fmt.Sprintf("s%d_awake", sn.Meta.Seed))
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
 		before = append(before, a)
 	}
-	fmt.Printf("before %v\n", before)
-	for ci, cs := range cfgs {
+	fmt.Fprintf(stdout, "before %v\n", before)
+	for ci, cfg := range cfgs {
 		t0 := time.Now()
 		var after []float64
 		mean := 0.0
 		for k, sn := range snaps {
 			net := sn.Net.Clone()
 			var rate []string
-			for si, st := range strings.Split(cs, ";") {
-				c, input, err := stage(st)
-				if err != nil {
-					log.Fatal(err)
-				}
+			for si, c := range cfg.stages {
 				n := min(sn.Meta.ImagesSeen, set.Len())
-				if input == "all" {
+				if cfg.inputs[si] == "all" {
 					n = set.Len()
 				}
 				c.Mean = runner.MeanImage(set, n)
 				c.Seed, c.Engine, c.Awake = sn.Meta.Seed+uint64(1000*si), spec, sn.Meta.Regime
 				ss, err := runner.Sleep(ctx, net, c)
 				if err != nil {
-					log.Fatal(err)
+					return err
 				}
 				rate = append(rate, fmt.Sprintf("%.1fHz dθ%.1f dW%.0f", ss.MeanRateHz, ss.MeanDTheta, ss.WeightChange))
 			}
 			a, err := eval(net, sn.Meta.Regime, sn.Meta.Seed, fmt.Sprintf("s%d_c%d", sn.Meta.Seed, ci))
 			if err != nil {
-				log.Fatal(err)
+				return err
 			}
 			if *save != "" {
 				s2 := &runner.Snapshot{Meta: sn.Meta, Net: net}
 				if err := s2.Save(filepath.Join(*save, fmt.Sprintf("s%d_c%d.snap", sn.Meta.Seed, ci))); err != nil {
-					log.Fatal(err)
+					return err
 				}
 			}
 			after = append(after, a)
 			mean += a / float64(len(snaps))
-			fmt.Fprintf(os.Stderr, "  seed %d: %.4f -> %.4f  %s\n", sn.Meta.Seed, before[k], a, strings.Join(rate, " | "))
+			fmt.Fprintf(stderr, "  seed %d: %.4f -> %.4f  %s\n", sn.Meta.Seed, before[k], a, strings.Join(rate, " | "))
 		}
-		fmt.Printf("%-70s after %v mean %.4f (%.0fs)\n", cs, after, mean, time.Since(t0).Seconds())
+		fmt.Fprintf(stdout, "%-70s after %v mean %.4f (%.0fs)\n", cfg.text, after, mean, time.Since(t0).Seconds())
 	}
+	return nil
+}
+
+// counts is lab.Counts under the type name that gob has always written into the files.
+type counts lab.Counts
+
+func writeCounts(path string, c lab.Counts) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := gob.NewEncoder(f).Encode(counts(c)); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
 }

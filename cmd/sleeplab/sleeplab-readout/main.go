@@ -1,17 +1,24 @@
-// Command readout compares read-outs of the response counts that lab -dump writes (a
-// research tool): Diehl & Cook's vote, the vote on counts normalized by each neuron's mean
-// labelling count, a ridge-regression read-out of sqrt(counts) trained on the labelling
-// images, and an optimistic oracle that greedily drops neurons from the vote to maximize
-// accuracy on the validation images themselves.
+// Command sleeplab-readout compares read-outs of the response counts that sleeplab -dump
+// writes (a research tool, not part of evsim): Diehl & Cook's vote, the vote on counts
+// normalized by each neuron's mean labelling count, a ridge-regression read-out of
+// sqrt(counts) trained on the labelling images, and an optimistic oracle that greedily
+// drops neurons from the vote to maximize accuracy on the validation images themselves. It
+// gave the README's two further measurements (section "Sleep", after the template bound): a
+// ridge read-out of the slept networks' counts, and greedy removal of neurons from the vote.
 //
-//	readout out/d1/s1_awake.gob out/d1/s1_c0.gob
+//	go run ./cmd/sleeplab -seeds 1,2,3 -cfg 'exc=1,ms=5000' -dump out
+//	go run ./cmd/sleeplab/sleeplab-readout out/s1_awake.gob out/s1_c0.gob
+//
+// -val must be the -val of the sleeplab run that wrote the files: the labels of the
+// validation rows are those of the last -val training images. One line per file: the
+// path, the accuracy of each read-out, the neurons that never fired on the labelling
+// images, and the mean spikes per validation image.
 package main
 
 import (
 	"encoding/gob"
-	"flag"
 	"fmt"
-	"log"
+	"io"
 	"math"
 	"os"
 	"sort"
@@ -21,27 +28,45 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-type counts struct{ Label, Val [][]int32 }
+func main() { lab.Main("sleeplab-readout", run) }
 
-func main() {
-	nVal := flag.Int("val", 2000, "")
-	flag.Parse()
-	set := lab.MustLoad("train", 0)
+func run(args []string, stdout, stderr io.Writer) error {
+	cmd := lab.NewCommand("sleeplab-readout", "COUNTS.gob...")
+	nVal := cmd.Flags.Int("val", 2000, "validation images (the last of the training set), as given to sleeplab")
+	if err := cmd.Parse(args, stderr); err != nil {
+		return err
+	}
+	set, err := lab.Load("train", 0)
+	if err != nil {
+		return err
+	}
+	if *nVal < 1 || *nVal > set.Len() {
+		return lab.Usagef("-val %d: must be in [1, %d]", *nVal, set.Len())
+	}
 	vl := set.Labels[set.Len()-*nVal:]
-	for _, p := range flag.Args() {
-		f, err := os.Open(p)
+	for _, p := range cmd.Flags.Args() {
+		c, err := readCounts(p)
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
-		var c counts
-		if err := gob.NewDecoder(f).Decode(&c); err != nil {
-			log.Fatal(err)
+		if len(c.Label) == 0 || len(c.Label) > set.Len() {
+			return fmt.Errorf("%s: %d labelling rows, want 1 to %d", p, len(c.Label), set.Len())
 		}
-		f.Close()
-		ll := set.Labels[:len(c.Label)]
-		assign, _ := analysis.Assign(c.Label, ll, 10)
-		dc := analysis.Evaluate(c.Val, vl, assign).Accuracy
+		if len(c.Val) != *nVal {
+			return fmt.Errorf("%s: %d validation rows, but -val is %d", p, len(c.Val), *nVal)
+		}
 		n := len(c.Label[0])
+		for k, r := range append(c.Label[:len(c.Label):len(c.Label)], c.Val...) {
+			if len(r) != n {
+				return fmt.Errorf("%s: row %d has %d neurons, row 0 has %d", p, k, len(r), n)
+			}
+		}
+		ll := set.Labels[:len(c.Label)]
+		assign, err := analysis.Assign(c.Label, ll, 10)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		dc := analysis.Evaluate(c.Val, vl, assign).Accuracy
 		// per-neuron normalization by mean label-set count (readout-level homeostasis)
 		mean := make([]float64, n)
 		for _, r := range c.Label {
@@ -68,12 +93,10 @@ func main() {
 		lin := ridge(c.Label, ll, c.Val, vl, 1)
 		// oracle: greedy neuron removal on the validation set (upper bound, optimistic)
 		greedy := greedyDrop(c.Val, vl, assign)
-		silent, active := 0, 0
+		silent := 0
 		for j := range n {
 			if mean[j] == 0 {
 				silent++
-			} else {
-				active++
 			}
 		}
 		sp := 0.0
@@ -82,8 +105,22 @@ func main() {
 				sp += float64(v)
 			}
 		}
-		fmt.Printf("%-28s DC %.4f  norm %.4f  ridge %.4f  greedy-drop(val oracle) %.4f  silent-on-label %d  spikes/img %.1f\n", p, dc, normAcc, lin, greedy, silent, sp/float64(len(c.Val)))
+		fmt.Fprintf(stdout, "%-28s DC %.4f  norm %.4f  ridge %.4f  greedy-drop(val oracle) %.4f  silent-on-label %d  spikes/img %.1f\n", p, dc, normAcc, lin, greedy, silent, sp/float64(len(c.Val)))
 	}
+	return nil
+}
+
+func readCounts(path string) (lab.Counts, error) {
+	var c lab.Counts
+	f, err := os.Open(path)
+	if err != nil {
+		return c, err
+	}
+	defer f.Close()
+	if err := gob.NewDecoder(f).Decode(&c); err != nil {
+		return c, fmt.Errorf("%s: not response counts (gob): %w", path, err)
+	}
+	return c, nil
 }
 
 func assignF(c [][]float64, labels []uint8) []int {

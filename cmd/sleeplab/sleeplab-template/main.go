@@ -1,8 +1,9 @@
-// Command template bounds what thresholds alone can do with a network's weights (a research
-// tool). It replaces the spiking winner-take-all by its noise-free limit: the winner for
-// image x is argmax_j (w_j·x - b_j) (optionally divided by |w_j|), neurons are labelled by
-// the class they win most often on the labelling images, and validation images are
-// classified by the top-1 winner or a vote of the top 5. Biases b_j:
+// Command sleeplab-template bounds what thresholds alone can do with a network's weights (a
+// research tool, not part of evsim). It replaces the spiking winner-take-all by its
+// noise-free limit: the winner for image x is argmax_j (w_j·x - b_j) (optionally divided by
+// |w_j|), neurons are labelled by the class they win most often on the labelling images,
+// and validation images are classified by the top-1 winner or a vote of the top 5. Biases
+// b_j:
 //
 //   - mean-drive alpha: b_j = alpha·w_j·m, m the mean image (what the sleep threshold rule
 //     converges to: θ_j rises until the mean image no longer drives neuron j);
@@ -16,13 +17,23 @@
 // -gamma first subtracts gamma·0.1·m_i/mean(m) from every weight (clipped at 0): what
 // depression-only STDP under the mean image does to an active neuron.
 //
-//	template -gamma 0 snaps/awake1.snap
+// It made the README's noise-free bound (section "Sleep", the table "thresholds b_j", and
+// the test-set bound after it) on networks trained without the warm-up, seeds 1-5, labels
+// from 10,000 images; -gamma on seed 1, labels from 2,000 images:
+//
+//	go run ./cmd/evsim -phase train -n 400 -train 1000 -warmup-images 0 -label 0 -seed 1 -out s1.snap
+//	go run ./cmd/sleeplab/sleeplab-template -label 10000 s1.snap
+//	go run ./cmd/sleeplab/sleeplab-template -label 10000 -test -val 10000 s1.snap
+//	go run ./cmd/sleeplab/sleeplab-template -label 2000 -gamma 0.3 s1.snap
+//
+// One line per snapshot, variant and read-out (top1, top5; with fewer than 5 neurons, a
+// vote of all): the path, the variant, the accuracy and the neurons that won on some
+// labelling image.
 package main
 
 import (
-	"flag"
 	"fmt"
-	"log"
+	"io"
 	"math"
 
 	"github.com/evsim/evsim/cmd/sleeplab/internal/lab"
@@ -30,23 +41,43 @@ import (
 	"github.com/evsim/evsim/runner/mnist"
 )
 
-func main() {
-	nLabel := flag.Int("label", 2000, "")
-	nVal := flag.Int("val", 2000, "")
-	gamma := flag.Float64("gamma", 0, "subtract gamma·0.1·m_i/mean(m) from every weight first")
-	thetaK := flag.Float64("thetak", 0, "drive units per mV of θ (0: skip the θ variants)")
-	test := flag.Bool("test", false, "score the first -val test images instead of the last -val training images")
-	flag.Parse()
-	set := lab.MustLoad("train", 0)
+func main() { lab.Main("sleeplab-template", run) }
+
+func run(args []string, stdout, stderr io.Writer) error {
+	cmd := lab.NewCommand("sleeplab-template", "SNAPSHOT...")
+	fl := cmd.Flags
+	nLabel := fl.Int("label", 2000, "labelling images (the first of the training set)")
+	nVal := fl.Int("val", 2000, "scored images: the last of the training set (with -test: the first of the test set, 0: all)")
+	gamma := fl.Float64("gamma", 0, "subtract gamma·0.1·m_i/mean(m) from every weight first")
+	thetaK := fl.Float64("thetak", 0, "drive units per mV of θ (0: skip the θ variants)")
+	test := fl.Bool("test", false, "score the first -val test images instead of the last -val training images")
+	if err := cmd.Parse(args, stderr); err != nil {
+		return err
+	}
+	set, err := lab.Load("train", 0)
+	if err != nil {
+		return err
+	}
+	if *nLabel < 1 || *nLabel > set.Len() {
+		return lab.Usagef("-label %d: must be in [1, %d]", *nLabel, set.Len())
+	}
+	if *nVal < 0 || *nVal > set.Len() {
+		return lab.Usagef("-val %d: must be in [0, %d]", *nVal, set.Len())
+	}
 	valSet := set.Last(*nVal) // the scored images
 	if *test {
-		valSet = lab.MustLoad("t10k", *nVal)
+		if valSet, err = lab.Load("t10k", *nVal); err != nil {
+			return err
+		}
 		*nVal = valSet.Len()
 	}
-	for _, p := range flag.Args() {
+	for _, p := range fl.Args() {
 		sn, err := runner.LoadSnapshot(p)
 		if err != nil {
-			log.Fatal(err)
+			return err
+		}
+		if sn.Meta.NIn != mnist.Pixels {
+			return fmt.Errorf("%s: %d inputs, not MNIST's %d", p, sn.Meta.NIn, mnist.Pixels)
 		}
 		net := sn.Net
 		n, nin := net.NExc, net.NIn
@@ -88,10 +119,10 @@ func main() {
 				}
 			}
 		}
-		lab := make([][]float64, *nLabel)
-		for k := range lab {
-			lab[k] = make([]float64, n)
-			drives(set, k, lab[k])
+		labD := make([][]float64, *nLabel) // drives of the labelling images
+		for k := range labD {
+			labD[k] = make([]float64, n)
+			drives(set, k, labD[k])
 		}
 		val := make([][]float64, *nVal)
 		for k := range val {
@@ -134,7 +165,7 @@ func main() {
 			}
 			for it := range 200 {
 				wins := make([]float64, n)
-				for _, d := range lab {
+				for _, d := range labD {
 					best := 0
 					for j := range n {
 						if d[j]-b[j] > d[best]-b[best] {
@@ -143,7 +174,7 @@ func main() {
 					}
 					wins[best]++
 				}
-				target := float64(len(lab)) / float64(n)
+				target := float64(len(labD)) / float64(n)
 				eta := 0.02 * scale / (1 + float64(it)/20)
 				for j := range n {
 					b[j] += eta * (wins[j] - target) / target
@@ -159,7 +190,7 @@ func main() {
 				b[j] = 0.8 * md[j]
 			}
 			wins := make([][10]float64, n)
-			for k, d := range lab {
+			for k, d := range labD {
 				best := 0
 				for j := range n {
 					if d[j]-b[j] > d[best]-b[best] {
@@ -184,7 +215,7 @@ func main() {
 			}
 			for ep := range 30 {
 				eta := 0.01 * scale / (1 + float64(ep))
-				for k, d := range lab {
+				for k, d := range labD {
 					y := int(set.Labels[k])
 					best, bestOK := 0, -1
 					for j := range n {
@@ -207,7 +238,7 @@ func main() {
 			mode := v.name
 			alpha := 0.0
 			{
-				for _, topk := range []int{1, 5} {
+				for _, topk := range []int{1, min(5, n)} {
 					score := func(d []float64, j int) float64 {
 						s := d[j] - v.bias[j]
 						if v.cos {
@@ -232,7 +263,7 @@ func main() {
 					}
 					wins := make([][10]float64, n)
 					var per [10]float64
-					for k, d := range lab {
+					for k, d := range labD {
 						y := set.Labels[k]
 						per[y]++
 						for _, j := range top(d) {
@@ -273,9 +304,10 @@ func main() {
 						}
 					}
 					_ = alpha
-					fmt.Printf("%s %s top%d: %.4f (neurons used %d)\n", p, mode, topk, float64(ok)/float64(*nVal), used)
+					fmt.Fprintf(stdout, "%s %s top%d: %.4f (neurons used %d)\n", p, mode, topk, float64(ok)/float64(*nVal), used)
 				}
 			}
 		}
 	}
+	return nil
 }
