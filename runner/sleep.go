@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/evsim/evsim/model"
 )
@@ -30,6 +31,11 @@ type SleepConfig struct {
 	Engine     EngineSpec
 	Awake      model.Regime // the network's awake regime
 	Progress   func(doneMS float64)
+	// A continued sleep (StartMS > 0): Before is the network as the sleep began (its Theta
+	// and W; the statistics are measured against it) and Prior the statistics of the part
+	// already done. Both are ignored when StartMS is 0.
+	Before *model.Network
+	Prior  SleepStats
 }
 
 // SleepStats summarizes a sleep.
@@ -74,50 +80,95 @@ func MeanImage(set Dataset, count int) []float64 {
 	return m
 }
 
-// Sleep runs the sleep regime on net in place. Every field of cfg is checked before the
-// network is touched; a bad one is reported as an error that names it.
-func Sleep(ctx context.Context, net *model.Network, cfg SleepConfig) (SleepStats, error) {
-	st := SleepStats{DurationMS: cfg.DurationMS}
-	if err := checkNet(net); err != nil {
-		return st, err
-	}
+// Check validates cfg for a network of nIn inputs without running it: the duration, the
+// input (its pixels and the event-rate bound MaxEventRate) and the sleep regime built from
+// cfg.Awake. Sleep runs the same check first; callers use it to refuse a sleep before
+// other work.
+func (cfg SleepConfig) Check(nIn int) error {
+	_, _, err := cfg.prepare(nIn)
+	return err
+}
+
+// prepare checks cfg and returns the sleep regime and the input rates.
+func (cfg SleepConfig) prepare(nIn int) (model.Regime, []float64, error) {
+	var r model.Regime
 	if !(cfg.DurationMS > 0) || math.IsInf(cfg.DurationMS, 0) {
-		return st, fmt.Errorf("runner: SleepConfig.DurationMS = %v: must be finite and > 0", cfg.DurationMS)
+		return r, nil, fmt.Errorf("runner: SleepConfig.DurationMS = %v: must be finite and > 0", cfg.DurationMS)
 	}
 	if !(cfg.StartMS >= 0) || cfg.StartMS > cfg.DurationMS {
-		return st, fmt.Errorf("runner: SleepConfig.StartMS = %v: must be in [0, DurationMS = %v]", cfg.StartMS, cfg.DurationMS)
+		return r, nil, fmt.Errorf("runner: SleepConfig.StartMS = %v: must be in [0, DurationMS = %v]", cfg.StartMS, cfg.DurationMS)
 	}
 	if !(cfg.InputGain >= 0) || math.IsInf(cfg.InputGain, 0) {
-		return st, fmt.Errorf("runner: SleepConfig.InputGain = %v: must be finite and >= 0", cfg.InputGain)
+		return r, nil, fmt.Errorf("runner: SleepConfig.InputGain = %v: must be finite and >= 0", cfg.InputGain)
 	}
-	if len(cfg.Mean) != net.NIn {
-		return st, fmt.Errorf("runner: sleep input (SleepConfig.Mean) has %d pixels, the network %d inputs", len(cfg.Mean), net.NIn)
+	if len(cfg.Mean) != nIn {
+		return r, nil, fmt.Errorf("runner: sleep input (SleepConfig.Mean) has %d pixels, the network %d inputs", len(cfg.Mean), nIn)
 	}
 	if err := cfg.Changes.Validate(); err != nil {
-		return st, err
+		return r, nil, err
 	}
-	r := model.Sleep(cfg.Awake, cfg.Changes)
+	r = model.Sleep(cfg.Awake, cfg.Changes)
 	if err := r.Validate(); err != nil {
-		return st, err
+		return r, nil, err
 	}
-	rates := make([]float64, net.NIn)
+	rates := make([]float64, nIn)
 	total := 0.0
 	for i, p := range cfg.Mean {
 		if !(p >= 0) || math.IsInf(p, 0) {
-			return st, fmt.Errorf("runner: sleep input (SleepConfig.Mean) pixel %d = %v: must be finite and >= 0", i, p)
+			return r, nil, fmt.Errorf("runner: sleep input (SleepConfig.Mean) pixel %d = %v: must be finite and >= 0", i, p)
 		}
 		rates[i] = p / 8 * StartIntensity * cfg.InputGain
 		total += rates[i]
 	}
 	if total > MaxEventRate {
-		return st, fmt.Errorf("runner: regime %q: the sleep input would deliver %.3g spikes per simulated second (bound %.0e): lower the sleep input gain (SleepConfig.InputGain = %v)", r.Name, total, MaxEventRate, cfg.InputGain)
+		return r, nil, &RateError{Regime: r.Name, Rate: total, Gain: cfg.InputGain}
+	}
+	return r, rates, nil
+}
+
+// RateError is a sleep whose input exceeds MaxEventRate.
+type RateError struct {
+	Regime string
+	Rate   float64 // input spikes per simulated second
+	Gain   float64 // SleepConfig.InputGain
+}
+
+func (e *RateError) Error() string {
+	return fmt.Sprintf("runner: regime %q: the sleep input would deliver %.3g spikes per simulated second (bound %.0e): lower the sleep input gain (SleepConfig.InputGain = %v) to at most %.3g",
+		e.Regime, e.Rate, MaxEventRate, e.Gain, e.Gain*MaxEventRate/e.Rate)
+}
+
+// Sleep runs the sleep regime on net in place. A sleep stopped by ctx returns its
+// statistics so far (DurationMS: the ms done) with ctx's error; to continue it, call Sleep
+// again with StartMS = that duration, Prior = those statistics and Before = the network
+// as the sleep began: the result is then bit-identical to one uninterrupted sleep, and so
+// are the statistics, which cover the whole sleep.
+func Sleep(ctx context.Context, net *model.Network, cfg SleepConfig) (SleepStats, error) {
+	st := SleepStats{DurationMS: cfg.DurationMS}
+	if err := checkNet(net); err != nil {
+		return st, err
+	}
+	r, rates, err := cfg.prepare(net.NIn)
+	if err != nil {
+		return st, err
+	}
+	before := cfg.Before
+	if before == nil {
+		if cfg.StartMS > 0 {
+			return st, fmt.Errorf("runner: SleepConfig.Before is nil for a continued sleep (StartMS = %v): the statistics need the network as the sleep began", cfg.StartMS)
+		}
+		before = &model.Network{NIn: net.NIn, NExc: net.NExc, Theta: slices.Clone(net.Theta), W: slices.Clone(net.W)}
+	}
+	if len(before.Theta) != net.NExc || len(before.W) != len(net.W) {
+		return st, fmt.Errorf("runner: SleepConfig.Before has %d neurons and %d weights, the network %d and %d", len(before.Theta), len(before.W), net.NExc, len(net.W))
 	}
 	eng, err := cfg.Engine.New(net, r)
 	if err != nil {
 		return st, err
 	}
-	theta0 := append([]float64(nil), net.Theta...)
-	w0 := append([]float64(nil), net.W...)
+	if cfg.StartMS > 0 {
+		st.ExcSpikes, st.InputSpikes = cfg.Prior.ExcSpikes, cfg.Prior.InputSpikes
+	}
 	counts := make([]int32, net.NExc)
 	var tr model.Trial
 	var cum []float64
@@ -147,7 +198,7 @@ func Sleep(ctx context.Context, net *model.Network, cfg SleepConfig) (SleepStats
 	}
 	st.MeanRateHz = float64(st.ExcSpikes) / float64(net.NExc) / (cfg.DurationMS / 1000)
 	for j, t := range net.Theta {
-		d := t - theta0[j]
+		d := t - before.Theta[j]
 		st.MeanDTheta += d / float64(net.NExc)
 		switch {
 		case d > 0:
@@ -159,8 +210,8 @@ func Sleep(ctx context.Context, net *model.Network, cfg SleepConfig) (SleepStats
 		}
 	}
 	for k, w := range net.W {
-		st.WeightChange += math.Abs(w - w0[k])
-		st.WeightSum[0] += w0[k]
+		st.WeightChange += math.Abs(w - before.W[k])
+		st.WeightSum[0] += before.W[k]
 		st.WeightSum[1] += w
 	}
 	return st, nil

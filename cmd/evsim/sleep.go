@@ -1,11 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"math"
 	"time"
 
-	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner"
 )
 
@@ -118,9 +117,9 @@ func (e *env) sleepStage() error {
 	res.Params.MeanOf = meanOf(e)
 	progress := e.progress("sleep", int(cfg.DurationMS))
 	cfg.Progress = func(ms float64) { progress(int(ms)) }
+	cfg.Before, cfg.Prior = before, prior
 	t0 := time.Now()
 	st, err := runner.Sleep(e.ctx, snap.Net, cfg)
-	st = mergeSleep(prior, st, before, snap.Net, cfg.DurationMS)
 	e.sleepSoFar = st
 	if err != nil {
 		return err
@@ -138,51 +137,18 @@ func meanOf(e *env) int {
 	return min(e.snap.Meta.ImagesSeen, e.trainSet.Len())
 }
 
-// mergeSleep is the statistics of a sleep done in two parts: the spike counts add, the
-// rates are over the whole duration done, and the changes are measured against before.
-func mergeSleep(prior, st runner.SleepStats, before, after *model.Network, totalMS float64) runner.SleepStats {
-	out := st
-	out.ExcSpikes += prior.ExcSpikes
-	out.InputSpikes += prior.InputSpikes
-	if out.DurationMS > 0 {
-		out.MeanRateHz = float64(out.ExcSpikes) / float64(after.NExc) / (out.DurationMS / 1000)
-	}
-	out.ThetaRose, out.ThetaFell, out.ThetaSame, out.MeanDTheta = 0, 0, 0, 0
-	for j, t := range after.Theta {
-		d := t - before.Theta[j]
-		out.MeanDTheta += d / float64(after.NExc)
-		switch {
-		case d > 0:
-			out.ThetaRose++
-		case d < 0:
-			out.ThetaFell++
-		default:
-			out.ThetaSame++
-		}
-	}
-	out.WeightChange, out.WeightSum = 0, [2]float64{}
-	for k, w := range after.W {
-		out.WeightChange += math.Abs(w - before.W[k])
-		out.WeightSum[0] += before.W[k]
-		out.WeightSum[1] += w
-	}
-	return out
-}
-
 // checkSleep refuses, before any work, a sleep that cannot run: an invalid regime or an
 // input that exceeds the simulator's event-rate bound.
 func checkSleep(cfg runner.SleepConfig, nIn int) error {
-	r := model.Sleep(cfg.Awake, cfg.Changes)
-	if err := r.Validate(); err != nil {
-		return usagef("the sleep regime is invalid: %v (check the -sleep-* flags)", err)
-	}
-	total := 0.0
-	for _, p := range cfg.Mean {
-		total += p / 8 * runner.StartIntensity * cfg.InputGain
-	}
-	if total > runner.MaxEventRate {
+	err := cfg.Check(nIn)
+	var re *runner.RateError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &re):
 		return usagef("-sleep-gain %v: the sleep input would deliver %.3g spikes per simulated second, above the bound %.0e: lower -sleep-gain to at most %.3g",
-			cfg.InputGain, total, runner.MaxEventRate, cfg.InputGain*runner.MaxEventRate/total)
+			re.Gain, re.Rate, runner.MaxEventRate, re.Gain*runner.MaxEventRate/re.Rate)
+	default:
+		return usagef("the sleep is invalid: %v (check the -sleep-* flags)", err)
 	}
-	return nil
 }
