@@ -8,9 +8,8 @@ import (
 	"image/png"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 
+	"github.com/evsim/evsim/analysis/outfile"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -305,29 +304,13 @@ func savePlot(path string, p *plot.Plot) (err error) {
 	return WriteFileAtomic(path, buf.Bytes())
 }
 
-// WriteFileAtomic writes data to a temporary file in path's directory and renames it over
-// path, so readers see either the old file or the complete new one. The file is 0644.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+// WriteFileAtomic writes data to path atomically, by the rules of package outfile: a
+// temporary file in path's folder is synced and renamed over path, so readers see either
+// the old file or the complete new one, and it is removed on failure. Directories,
+// devices, FIFOs, sockets and read-only or immutable files are refused; a symlink is
+// written through. A new file is 0644; a replaced file keeps its permission bits.
+func WriteFileAtomic(path string, data []byte) error {
+	return outfile.WriteFile(path, data)
 }
 
 // maxImageSide bounds SaveImage's output, 16384 pixels per side.

@@ -10,8 +10,9 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
+	"syscall"
 
+	"github.com/evsim/evsim/analysis/outfile"
 	"github.com/evsim/evsim/model"
 )
 
@@ -26,6 +27,19 @@ const (
 	snapMagic   = "EVSIMSNP"
 	SnapVersion = 1
 	maxMetaLen  = 16 << 20
+	headerLen   = len(snapMagic) + 8 // magic, version, meta length
+	nArrays     = 10
+)
+
+// Bounds on what a snapshot may claim. A file outside them is refused before its arrays
+// are read.
+const (
+	// MaxSnapshotBytes is the largest snapshot file read, 4 GiB (a 784-input network of
+	// over 600,000 neurons).
+	MaxSnapshotBytes = 1 << 32
+	// MaxImagesSeen bounds Meta.ImagesSeen and Meta.LabelImages (10^12 images, about
+	// 30,000 years of training at 1,000 images a second).
+	MaxImagesSeen = 1_000_000_000_000
 )
 
 // Meta is what a snapshot says about the network besides its state.
@@ -100,33 +114,20 @@ func (s *Snapshot) Encode(w io.Writer) error {
 	return err
 }
 
-// Save writes the snapshot to path atomically: to a temporary file in the same folder,
-// synced, then renamed over path. A failure leaves any previous file at path intact.
-func (s *Snapshot) Save(path string) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+// Save writes the snapshot to path atomically through package outfile: to a uniquely
+// named temporary file in the same folder, synced, then renamed over path. A failure
+// leaves any previous file at path intact and no temporary file behind. path must be a
+// regular file or a new path (a symlink is written through); see outfile for the rules.
+func (s *Snapshot) Save(path string) error {
+	f, err := outfile.Create(path)
 	if err != nil {
-		return fmt.Errorf("runner: cannot write snapshot %s: %w", path, err)
+		return fmt.Errorf("runner: cannot write snapshot: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = s.Encode(f); err != nil {
+	defer f.Abort()
+	if err := s.Encode(f); err != nil {
 		return fmt.Errorf("runner: writing snapshot %s: %w", path, err)
 	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("runner: writing snapshot %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("runner: writing snapshot %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+	if err := f.Commit(); err != nil {
 		return fmt.Errorf("runner: writing snapshot %s: %w", path, err)
 	}
 	return nil
@@ -135,85 +136,237 @@ func (s *Snapshot) Save(path string) (err error) {
 // ErrSnapshot is wrapped by every error about a malformed snapshot.
 var ErrSnapshot = errors.New("not a valid evsim snapshot")
 
-// LoadSnapshot reads and verifies a snapshot file. It never allocates more than the file
-// holds: every size in the header is checked against the file size first.
+func bad(format string, a ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrSnapshot}, a...)...)
+}
+
+// LoadSnapshot reads and verifies a snapshot file. Only a regular file is read (a FIFO,
+// device or folder is refused without blocking). The header and meta are read and
+// checked first; the arrays are read only if the file's size is exactly what the meta
+// implies and at most MaxSnapshotBytes, so memory use is bounded by the file's real size.
+// Every meta field and array value is then validated as DecodeSnapshot does.
 func LoadSnapshot(path string) (*Snapshot, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("runner: cannot read snapshot: %w", err)
-	}
-	s, err := DecodeSnapshot(data)
+	s, err := loadSnapshot(path)
 	if err != nil {
 		return nil, fmt.Errorf("runner: snapshot %s: %w", path, err)
 	}
 	return s, nil
 }
 
-// DecodeSnapshot parses a snapshot held in memory.
-func DecodeSnapshot(data []byte) (*Snapshot, error) {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: "+format, append([]any{ErrSnapshot}, a...)...)
+func loadSnapshot(path string) (*Snapshot, error) {
+	// O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read: %w", err)
 	}
-	if len(data) < len(snapMagic)+12 || string(data[:len(snapMagic)]) != snapMagic {
-		return nil, bad("missing magic %q (is this an evsim snapshot?)", snapMagic)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, bad("it is %s, not a regular file", describeMode(fi.Mode()))
+	}
+	size := fi.Size()
+	head := make([]byte, headerLen)
+	if _, err := io.ReadFull(f, head); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, bad("missing magic %q (is this an evsim snapshot?)", snapMagic)
+		}
+		return nil, fmt.Errorf("cannot read: %w", err)
+	}
+	mlen, err := parseHeader(head, size)
+	if err != nil {
+		return nil, err
+	}
+	meta := make([]byte, mlen)
+	if _, err := io.ReadFull(f, meta); err != nil {
+		return nil, bad("truncated inside the meta data (%v)", err)
+	}
+	m, err := parseMeta(meta)
+	if err != nil {
+		return nil, err
+	}
+	want, err := snapSize(mlen, m, size)
+	if err != nil {
+		return nil, err
+	}
+	if want > MaxSnapshotBytes {
+		return nil, bad("%d inputs x %d neurons make a %d-byte file, more than the %d bytes read", m.NIn, m.NExc, want, int64(MaxSnapshotBytes))
+	}
+	data := make([]byte, want)
+	copy(data, head)
+	copy(data[headerLen:], meta)
+	if _, err := io.ReadFull(f, data[headerLen+mlen:]); err != nil {
+		return nil, bad("checksum mismatch: the file is truncated or corrupted (%v)", err)
+	}
+	return DecodeSnapshot(data)
+}
+
+// describeMode names a non-regular file mode.
+func describeMode(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file (" + m.String() + ")"
+}
+
+// parseHeader checks the magic, version and meta length of a file of size bytes and
+// returns the meta length.
+func parseHeader(head []byte, size int64) (int, error) {
+	if len(head) < headerLen || string(head[:len(snapMagic)]) != snapMagic || size < int64(headerLen+4) {
+		return 0, bad("missing magic %q (is this an evsim snapshot?)", snapMagic)
+	}
+	p := head[len(snapMagic):]
+	if version := binary.LittleEndian.Uint32(p); version != SnapVersion {
+		return 0, bad("format version %d, this evsim reads version %d", version, SnapVersion)
+	}
+	mlen := int64(binary.LittleEndian.Uint32(p[4:]))
+	if mlen > maxMetaLen || mlen > size-int64(headerLen+4) {
+		return 0, bad("meta length %d exceeds the file", mlen)
+	}
+	return int(mlen), nil
+}
+
+// snapSize returns the size of a snapshot with mlen bytes of meta for m's network,
+// which must fit in a file of size bytes.
+func snapSize(mlen int, m Meta, size int64) (int64, error) {
+	vals := (size - int64(headerLen+mlen+nArrays*8+4)) / 8 // float64s the file can hold
+	// W alone needs NIn*NExc values; test by division so that nothing overflows.
+	if vals < 1 || int64(m.NIn) > vals || int64(m.NExc) > vals || int64(m.NIn) > vals/int64(m.NExc) ||
+		int64(m.NIn)*int64(m.NExc)+8*int64(m.NExc)+int64(m.NIn) > vals {
+		return 0, bad("%d inputs x %d neurons do not fit the file's %d bytes", m.NIn, m.NExc, size)
+	}
+	n := int64(m.NIn)*int64(m.NExc) + 8*int64(m.NExc) + int64(m.NIn)
+	want := int64(headerLen+mlen+nArrays*8+4) + 8*n
+	if want != size {
+		return 0, bad("the file holds %d bytes, %d inputs x %d neurons make %d", size, m.NIn, m.NExc, want)
+	}
+	return want, nil
+}
+
+// parseMeta decodes and validates the meta data.
+func parseMeta(b []byte) (Meta, error) {
+	var m Meta
+	if err := json.Unmarshal(b, &m); err != nil {
+		return Meta{}, bad("meta: %v", err)
+	}
+	if err := m.validate(); err != nil {
+		return Meta{}, fmt.Errorf("%w: meta: %w", ErrSnapshot, err)
+	}
+	return m, nil
+}
+
+// validate checks every field of a snapshot's meta data: positive sizes, ImagesSeen and
+// LabelImages in [0, MaxImagesSeen], Labels absent or one class in [-1, 9] per neuron
+// (present whenever LabelImages > 0), a valid regime, engine "event" (no Dt) or "stepped"
+// with a finite Dt > 0, and Pending, if present, a JSON object.
+func (m *Meta) validate() error {
+	switch {
+	case m.NIn <= 0 || m.NExc <= 0:
+		return fmt.Errorf("n_in = %d, n_exc = %d: must be > 0", m.NIn, m.NExc)
+	case m.ImagesSeen < 0 || m.ImagesSeen > MaxImagesSeen:
+		return fmt.Errorf("images_seen = %d: must be in [0, %d]", m.ImagesSeen, int64(MaxImagesSeen))
+	case m.LabelImages < 0 || m.LabelImages > MaxImagesSeen:
+		return fmt.Errorf("label_images = %d: must be in [0, %d]", m.LabelImages, int64(MaxImagesSeen))
+	case m.Labels != nil && len(m.Labels) != m.NExc:
+		return fmt.Errorf("%d labels for %d neurons", len(m.Labels), m.NExc)
+	case m.Labels == nil && m.LabelImages > 0:
+		return fmt.Errorf("label_images = %d but no labels", m.LabelImages)
+	}
+	for j, y := range m.Labels {
+		if y < -1 || y > 9 {
+			return fmt.Errorf("label of neuron %d is %d: must be a digit 0..9 or -1 (none)", j, y)
+		}
+	}
+	if err := m.Regime.Validate(); err != nil {
+		return err
+	}
+	switch e := m.Engine; {
+	case e.Kind == "event" && e.Dt == 0:
+	case e.Kind == "stepped" && e.Dt > 0 && !math.IsInf(e.Dt, 0):
+	default:
+		return fmt.Errorf("engine %q with dt = %v: want event (no dt) or stepped with a finite dt > 0", e.Kind, e.Dt)
+	}
+	if m.Pending != nil {
+		if t := bytes.TrimLeft(m.Pending, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+			return fmt.Errorf("pending is %.40s, want a JSON object", m.Pending)
+		}
+	}
+	return nil
+}
+
+// DecodeSnapshot parses and validates a snapshot held in memory: framing and checksum,
+// every meta field, and every state value: weights and θ finite and
+// >= 0; membrane potentials, currents and refractory ends finite; last spike times
+// finite or -Inf (never spiked). Any violation is an error wrapping ErrSnapshot.
+func DecodeSnapshot(data []byte) (*Snapshot, error) {
+	mlen, err := parseHeader(data, int64(len(data)))
+	if err != nil {
+		return nil, err
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
-	p := data[len(snapMagic):]
-	version := binary.LittleEndian.Uint32(p)
-	if version != SnapVersion {
-		return nil, bad("format version %d, this evsim reads version %d", version, SnapVersion)
-	}
 	if crc32.Checksum(body, castagnoli) != sum {
 		return nil, bad("checksum mismatch: the file is truncated or corrupted")
 	}
-	mlen := int(binary.LittleEndian.Uint32(p[4:]))
-	p = p[8:]
-	if mlen > maxMetaLen || mlen > len(p)-4 {
-		return nil, bad("meta length %d exceeds the file", mlen)
+	m, err := parseMeta(data[headerLen : headerLen+mlen])
+	if err != nil {
+		return nil, err
 	}
-	var m Meta
-	if err := json.Unmarshal(p[:mlen], &m); err != nil {
-		return nil, bad("meta: %v", err)
+	if _, err := snapSize(mlen, m, int64(len(data))); err != nil {
+		return nil, err
 	}
-	p = p[mlen : len(p)-4]
-	if m.NIn <= 0 || m.NExc <= 0 || m.NIn > len(p)/8 || m.NExc > len(p)/8 || m.NIn*m.NExc > len(p)/8 {
-		return nil, bad("sizes %d inputs x %d neurons do not fit the file", m.NIn, m.NExc)
-	}
-	if m.Labels != nil && len(m.Labels) != m.NExc {
-		return nil, bad("%d labels for %d neurons", len(m.Labels), m.NExc)
-	}
+	p := data[headerLen+mlen : len(data)-4]
 	net := &model.Network{NIn: m.NIn, NExc: m.NExc}
+	const (
+		nonNeg   = iota // finite and >= 0
+		finite          // finite
+		spikeAge        // finite or -Inf
+	)
 	want := []struct {
-		dst *[]float64
-		n   int
+		name string
+		dst  *[]float64
+		n    int
+		rule int
 	}{
-		{&net.W, m.NIn * m.NExc}, {&net.Theta, m.NExc}, {&net.U, m.NExc}, {&net.I, m.NExc},
-		{&net.RefEnd, m.NExc}, {&net.UI, m.NExc}, {&net.II, m.NExc}, {&net.RefEndI, m.NExc},
-		{&net.LastPre, m.NIn}, {&net.LastPost, m.NExc},
+		{"W", &net.W, m.NIn * m.NExc, nonNeg}, {"Theta", &net.Theta, m.NExc, nonNeg},
+		{"U", &net.U, m.NExc, finite}, {"I", &net.I, m.NExc, finite},
+		{"RefEnd", &net.RefEnd, m.NExc, finite}, {"UI", &net.UI, m.NExc, finite},
+		{"II", &net.II, m.NExc, finite}, {"RefEndI", &net.RefEndI, m.NExc, finite},
+		{"LastPre", &net.LastPre, m.NIn, spikeAge}, {"LastPost", &net.LastPost, m.NExc, spikeAge},
 	}
-	for k, a := range want {
-		if len(p) < 8 {
-			return nil, bad("truncated before array %d", k)
+	for _, a := range want {
+		// snapSize guarantees the sizes; the counts must agree with them.
+		if n := binary.LittleEndian.Uint64(p); n != uint64(a.n) {
+			return nil, bad("array %s holds %d values, want %d", a.name, n, a.n)
 		}
-		n := binary.LittleEndian.Uint64(p)
 		p = p[8:]
-		if n != uint64(a.n) || uint64(len(p))/8 < n {
-			return nil, bad("array %d holds %d values, want %d", k, n, a.n)
-		}
 		v := make([]float64, a.n)
 		for i := range v {
-			v[i] = math.Float64frombits(binary.LittleEndian.Uint64(p[8*i:]))
+			x := math.Float64frombits(binary.LittleEndian.Uint64(p[8*i:]))
+			ok := !math.IsNaN(x) && !math.IsInf(x, 1)
+			switch a.rule {
+			case nonNeg:
+				ok = ok && x >= 0
+			case finite:
+				ok = ok && !math.IsInf(x, -1)
+			}
+			if !ok {
+				return nil, bad("%s[%d] = %v: %s", a.name, i, x, [...]string{"must be finite and >= 0", "must be finite", "must be finite or -Inf"}[a.rule])
+			}
+			v[i] = x
 		}
 		*a.dst = v
 		p = p[8*a.n:]
-	}
-	if len(p) != 0 {
-		return nil, bad("%d unexpected bytes after the arrays", len(p))
-	}
-	for _, w := range net.W {
-		if !(w >= 0) || math.IsInf(w, 0) {
-			return nil, bad("weight %v is not a finite non-negative number", w)
-		}
 	}
 	net.Restore()
 	return &Snapshot{Meta: m, Net: net}, nil

@@ -12,7 +12,9 @@
 //   - validation: every malformed input (wrong magic, truncated or corrupt
 //     stream, implausible or disagreeing sizes, labels outside 0..9) is
 //     reported as an error that names the file, matches one of the Err*
-//     sentinels under errors.Is and says how to fix it. A header is never
+//     sentinels under errors.Is and says how to fix it. A data file that is not
+//     a regular file (a FIFO, device or folder) is refused (ErrNotFile) before
+//     anything is read, without blocking. A header is never
 //     trusted for allocation: data is read in bounded chunks, so a lying
 //     header cannot make the reader allocate much more than the stream holds.
 //

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	// The data ships inside the GoMNIST module zip. Importing the (tiny,
@@ -64,6 +65,7 @@ var (
 	ErrCorrupt   = errors.New("corrupt data")
 	ErrMismatch  = errors.New("sizes disagree")
 	ErrBadLabel  = errors.New("label out of range")
+	ErrNotFile   = errors.New("not a regular file")
 )
 
 // Fix hints appended to error messages.
@@ -216,7 +218,7 @@ func (x *idxFile) Close() error { return x.f.Close() }
 // openIDX opens dir/base.gz, or dir/base if the .gz does not exist.
 func openIDX(dir, base string) (*idxFile, error) {
 	gzName := filepath.Join(dir, base+".gz")
-	f, err := os.Open(gzName)
+	f, err := openRegular(gzName)
 	if err == nil {
 		zr, err := gzip.NewReader(bufio.NewReaderSize(f, 64<<10))
 		if err != nil {
@@ -230,12 +232,18 @@ func openIDX(dir, base string) (*idxFile, error) {
 		}
 		return &idxFile{f: f, r: zr, name: gzName}, nil
 	}
+	if e := (*Error)(nil); errors.As(err, &e) {
+		return nil, e
+	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, &Error{Name: gzName, Msg: "cannot open", Err: err}
 	}
 	plainName := filepath.Join(dir, base)
-	f, err = os.Open(plainName)
+	f, err = openRegular(plainName)
 	if err != nil {
+		if e := (*Error)(nil); errors.As(err, &e) {
+			return nil, e
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, &Error{Name: gzName, Kind: ErrNotFound,
 				Msg: "no such file (nor an uncompressed " + base + ")",
@@ -244,6 +252,39 @@ func openIDX(dir, base string) (*idxFile, error) {
 		return nil, &Error{Name: plainName, Msg: "cannot open", Err: err}
 	}
 	return &idxFile{f: f, r: bufio.NewReaderSize(f, 64<<10), name: plainName}, nil
+}
+
+// openRegular opens name for reading and refuses anything but a regular file with
+// ErrNotFile. It opens without blocking, so that a FIFO is refused rather than waited on.
+func openRegular(name string) (*os.File, error) {
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if m := fi.Mode(); !m.IsRegular() {
+		f.Close()
+		what := "a special file (" + m.String() + ")"
+		switch {
+		case m.IsDir():
+			what = "a directory"
+		case m&fs.ModeCharDevice != 0:
+			what = "a character device"
+		case m&fs.ModeDevice != 0:
+			what = "a block device"
+		case m&fs.ModeNamedPipe != 0:
+			what = "a FIFO"
+		case m&fs.ModeSocket != 0:
+			what = "a socket"
+		}
+		return nil, &Error{Name: name, Kind: ErrNotFile, Msg: "is " + what + ", not a regular file",
+			Fix: "the data folder must hold the MNIST files themselves: " + fixRedownload}
+	}
+	return f, nil
 }
 
 // ---------------------------------------------------------------------------

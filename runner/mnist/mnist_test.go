@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // ---------------------------------------------------------------------------
@@ -682,5 +684,73 @@ func TestLast(t *testing.T) {
 				t.Fatalf("Last(%d) image %d: label %d, pixel %d; want image %d of the set", n, k, v.Label(k), v.Image(k)[0], want)
 			}
 		}
+	}
+}
+
+// TestLoadRefusesNonRegular: a data file that is a FIFO (refused without blocking), a
+// folder or a device, plain or as .gz, is ErrNotFile naming the file; a sparse 6 GB
+// file of zeros is refused by its magic number without being read.
+func TestLoadRefusesNonRegular(t *testing.T) {
+	images := idxImages(ImageMagic, 2, Height, Width, nil)
+	labels := idxLabels(LabelMagic, 2, threeLabels[:2])
+	type special struct {
+		what string
+		make func(t *testing.T, path string)
+	}
+	specials := []special{
+		{"a FIFO", func(t *testing.T, p string) {
+			if err := syscall.Mkfifo(p, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a directory", func(t *testing.T, p string) {
+			if err := os.Mkdir(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		specials = append(specials, special{"a character device", func(t *testing.T, p string) {
+			if err := os.Symlink("/dev/zero", p); err != nil {
+				t.Fatal(err)
+			}
+		}})
+	}
+	for _, sp := range specials {
+		for _, compress := range []bool{true, false} {
+			dir := t.TempDir()
+			im, _ := writeSplit(t, dir, "train", images, labels, compress)
+			os.Remove(im)
+			sp.make(t, im)
+			done := make(chan error)
+			go func() {
+				_, err := Load(dir, "train", 0)
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				checkErr(t, err, ErrNotFile, im)
+				if !strings.Contains(err.Error(), sp.what+", not a regular file") {
+					t.Errorf("message does not say it is %s: %v", sp.what, err)
+				}
+			case <-time.After(time.Minute): // a hang guard, not a timing assertion
+				t.Fatalf("Load blocked on %s", sp.what)
+			}
+		}
+	}
+
+	dir := t.TempDir()
+	im, _ := writeSplit(t, dir, "train", nil, labels, false)
+	if err := os.Truncate(im, 6<<30); err != nil {
+		t.Skipf("cannot make a sparse file here: %v", err)
+	}
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	_, err := Load(dir, "train", 0)
+	runtime.ReadMemStats(&m1)
+	checkErr(t, err, ErrBadMagic, im)
+	if grew := m1.TotalAlloc - m0.TotalAlloc; grew > 4<<20 {
+		t.Errorf("refusing a sparse 6 GB file allocated %d bytes", grew)
 	}
 }
