@@ -527,4 +527,3 @@ func thresholdExamples(snapshot func(Cell) (*runner.Snapshot, error), focus []Ce
 	}
 	return analysis.SaveImage(path, analysis.RFGrid(W, n.NIn, len(pickN), mnist.Width, mnist.Height, max(k, 1)), 3)
 }
-
