@@ -34,8 +34,11 @@ func finiteJSON(v any, reason func(key string) string) ([]byte, error) {
 		if err != nil {
 			return fmt.Errorf("experiment: %s: %w", key, err)
 		}
+		k, err := json.Marshal(key)
+		if err != nil {
+			return err
+		}
 		sep()
-		k, _ := json.Marshal(key) // a string always marshals
 		b.Write(k)
 		b.WriteByte(':')
 		b.Write(enc)
