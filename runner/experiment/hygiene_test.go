@@ -1,10 +1,12 @@
 package experiment
 
 import (
+	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -183,3 +185,38 @@ func TestErrorsNameNoFlags(t *testing.T) {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o644) }
+
+// TestFiniteJSON: NaN and ±Inf fields and array elements become null with a reason beside
+// them, omitempty is honoured as encoding/json does, and null reads back as NaN.
+func TestFiniteJSON(t *testing.T) {
+	type row struct {
+		A     float64   `json:"a"`
+		B     float64   `json:"b,omitempty"`
+		Xs    []float64 `json:"xs"`
+		Empty []float64 `json:"empty,omitempty"`
+		S     string    `json:"-"`
+		N     int
+	}
+	v := row{A: math.Inf(-1), Xs: []float64{1, math.NaN()}, S: "hidden", N: 3}
+	b, err := finiteJSON(v, func(key string) string {
+		if key == "a" {
+			return "why a"
+		}
+		return ""
+	})
+	want := `{"a":null,"a_reason":"why a","xs":[1,null],"xs_reason":"element 1 is not a number","N":3}`
+	if err != nil || string(b) != want {
+		t.Fatalf("finiteJSON = %s, %v; want %s", b, err, want)
+	}
+	var back row
+	if err := unmarshalFinite(b, &back); err != nil || !math.IsNaN(back.A) || back.B != 0 || len(back.Xs) != 2 || back.Xs[0] != 1 || !math.IsNaN(back.Xs[1]) || back.N != 3 {
+		t.Errorf("reads back as %+v, %v", back, err)
+	}
+	// Finite values: the same bytes as encoding/json.
+	v = row{A: 1.5, B: 2, Xs: []float64{3}, N: 1}
+	got, err1 := finiteJSON(v, func(string) string { return "" })
+	plain, err2 := json.Marshal(v)
+	if err1 != nil || err2 != nil || string(got) != string(plain) {
+		t.Errorf("finite: %s, want %s", got, plain)
+	}
+}
