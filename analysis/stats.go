@@ -1,8 +1,10 @@
 package analysis
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -103,6 +105,92 @@ func Pearson(x, y []float64) (Correlation, error) {
 	df := float64(n - 2)
 	c.P = twoSidedT(r*math.Sqrt(df/(1-r*r)), df)
 	return c, nil
+}
+
+// JSON has no NaN or infinity, and encoding/json refuses to marshal them. TTest and
+// Correlation therefore write a non-finite number as null and add a "Reason" key that says
+// which numbers are null and why; they read null back as the value it stood for.
+
+// TTest's JSON: the fields under their Go names, non-finite ones null, plus Reason.
+type ttestJSON struct {
+	T, DF, P, MeanDiff, SDDiff *float64
+	N                          int
+	Reason                     string `json:",omitempty"`
+}
+
+// MarshalJSON writes T as null when it is ±Inf (every difference equal and non-zero) and
+// every NaN (NaN in the input) as null, with a Reason.
+func (t TTest) MarshalJSON() ([]byte, error) {
+	var nulls nullNotes
+	inf := "every difference is equal, so the standard error is 0"
+	return json.Marshal(ttestJSON{
+		T: nulls.num("T", t.T, inf), DF: nulls.num("DF", t.DF, inf), P: nulls.num("P", t.P, inf),
+		MeanDiff: nulls.num("MeanDiff", t.MeanDiff, inf), SDDiff: nulls.num("SDDiff", t.SDDiff, inf),
+		N: t.N, Reason: nulls.String(),
+	})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: a null T with P = 0 is the degenerate
+// ±Inf (the sign of MeanDiff), every other null is NaN.
+func (t *TTest) UnmarshalJSON(b []byte) error {
+	var j ttestJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*t = TTest{T: orNaN(j.T), DF: orNaN(j.DF), P: orNaN(j.P), MeanDiff: orNaN(j.MeanDiff), SDDiff: orNaN(j.SDDiff), N: j.N}
+	if j.T == nil && t.P == 0 && t.MeanDiff != 0 {
+		t.T = math.Inf(int(math.Copysign(1, t.MeanDiff)))
+	}
+	return nil
+}
+
+// Correlation's JSON: the fields under their Go names, non-finite ones null, plus Reason.
+type correlationJSON struct {
+	R, P   *float64
+	N      int
+	Reason string `json:",omitempty"`
+}
+
+// MarshalJSON writes NaN (NaN in the input) as null, with a Reason.
+func (c Correlation) MarshalJSON() ([]byte, error) {
+	var nulls nullNotes
+	return json.Marshal(correlationJSON{R: nulls.num("R", c.R, ""), P: nulls.num("P", c.P, ""), N: c.N, Reason: nulls.String()})
+}
+
+// UnmarshalJSON reads null as NaN.
+func (c *Correlation) UnmarshalJSON(b []byte) error {
+	var j correlationJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*c = Correlation{R: orNaN(j.R), P: orNaN(j.P), N: j.N}
+	return nil
+}
+
+// nullNotes collects the reasons for the numbers written as null.
+type nullNotes []string
+
+// num returns &v, or nil (null) when v is not finite, noting why: infCause for ±Inf,
+// NaN in the input for NaN.
+func (n *nullNotes) num(name string, v float64, infCause string) *float64 {
+	switch {
+	case math.IsNaN(v):
+		*n = append(*n, name+" is NaN (NaN in the input)")
+	case math.IsInf(v, 0):
+		*n = append(*n, fmt.Sprintf("%s is %v (%s)", name, v, infCause))
+	default:
+		return &v
+	}
+	return nil
+}
+
+func (n nullNotes) String() string { return strings.Join(n, "; ") }
+
+func orNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
 }
 
 // MeanSD returns the mean and the sample standard deviation (n-1 denominator) of x.

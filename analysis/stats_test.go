@@ -1,8 +1,10 @@
 package analysis
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -166,5 +168,60 @@ func TestMeanSD(t *testing.T) {
 	}
 	if m, sd := MeanSD(nil); !math.IsNaN(m) || sd != 0 {
 		t.Errorf("MeanSD(nil) = %v, %v, want NaN, 0", m, sd)
+	}
+}
+
+// TestStatsJSONNonFinite: a degenerate or NaN test marshals (encoding/json refuses NaN and
+// ±Inf) with the non-finite numbers as null and a reason, and reads back to the same
+// values; a finite result marshals exactly as the plain struct did.
+func TestStatsJSONNonFinite(t *testing.T) {
+	t.Parallel()
+	same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+	nan := math.NaN()
+	up, _ := PairedTTest([]float64{1, 2, 3}, []float64{1.5, 2.5, 3.5})
+	down, _ := PairedTTest([]float64{1, 2, 3}, []float64{0, 1, 2})
+	bad, _ := PairedTTest([]float64{1, nan, 3}, []float64{1, 2, 3})
+	for _, tt := range []TTest{up, down, bad} {
+		b, err := json.Marshal(tt)
+		if err != nil {
+			t.Fatalf("%+v: %v", tt, err)
+		}
+		if !strings.Contains(string(b), `"T":null`) || !strings.Contains(string(b), `"Reason":"T is `) {
+			t.Errorf("%+v marshals to %s, want T null with a reason", tt, b)
+		}
+		var back TTest
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if !same(back.T, tt.T) || !same(back.P, tt.P) || !same(back.MeanDiff, tt.MeanDiff) || !same(back.SDDiff, tt.SDDiff) || back.DF != tt.DF || back.N != tt.N {
+			t.Errorf("%s reads back as %+v, want %+v", b, back, tt)
+		}
+	}
+	c := Correlation{R: nan, P: nan, N: 5}
+	b, err := json.Marshal(c)
+	if err != nil || string(b) != `{"R":null,"P":null,"N":5,"Reason":"R is NaN (NaN in the input); P is NaN (NaN in the input)"}` {
+		t.Errorf("NaN correlation marshals to %s, %v", b, err)
+	}
+	var back Correlation
+	if err := json.Unmarshal(b, &back); err != nil || !math.IsNaN(back.R) || !math.IsNaN(back.P) || back.N != 5 {
+		t.Errorf("%s reads back as %+v, %v", b, back, err)
+	}
+	// Finite values: the same JSON as the struct without MarshalJSON.
+	type plainT struct {
+		T, DF, P, MeanDiff, SDDiff float64
+		N                          int
+	}
+	type plainC struct {
+		R, P float64
+		N    int
+	}
+	fin, _ := PairedTTest(sleepGroup1, sleepGroup2)
+	pc, _ := Pearson([]float64{1, 2, 3, 4, 5}, []float64{2, 4, 5, 4, 5})
+	for _, v := range [][2]any{{fin, plainT(fin)}, {pc, plainC(pc)}} {
+		got, err1 := json.Marshal(v[0])
+		want, err2 := json.Marshal(v[1])
+		if err1 != nil || err2 != nil || string(got) != string(want) {
+			t.Errorf("finite %+v marshals to %s, want %s", v[0], got, want)
+		}
 	}
 }

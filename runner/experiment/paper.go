@@ -1,7 +1,10 @@
 package experiment
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,8 +25,14 @@ import (
 )
 
 // PaperConfig is the experiment that reproduces Tadros, Krishnan & Bazhenov 2019 figure by
-// figure. Every stage writes its product into Dir and is skipped when that product is
-// already there, so an interrupted run resumes where it stopped.
+// figure. Every stage writes its product into Dir. A product already in Dir is reused only
+// when it was computed with the same settings and is intact: each awake snapshot has a key
+// file beside it (awake-L.snap.json: the snapshot's settings and the SHA-256 of the
+// snapshot), each cell records its settings, their hash and a checksum of its content.
+// Anything else is recomputed, and Log says why. An interrupted run keeps every finished
+// snapshot and cell, and a training level cut short is saved as a checkpoint
+// (awake-partial.snap) from which the same settings continue bit-identically, so a rerun
+// completes to the same files as an uninterrupted run.
 type PaperConfig struct {
 	Dir     string
 	NExc    int
@@ -41,8 +52,16 @@ type PaperConfig struct {
 	Workers      int
 	Train        *mnist.Set
 	TestSet      *mnist.Set
-	// Log, if not nil, receives one line per stage.
+	// Log, if not nil, receives one line per stage, and one per product in Dir that is not
+	// reused, saying why.
 	Log func(format string, a ...any)
+	// TrainProgress, if not nil, is called after each training image with the seed and the
+	// number of images its network has now seen.
+	TrainProgress func(seed uint64, imagesSeen int)
+	// Reuse, if not nil, is called once per awake snapshot and per cell with its file,
+	// whether it was taken from Dir and, if not, why ("" for a product not yet computed).
+	Reuse func(file string, reused bool, why string)
+	// Paper calls Log, TrainProgress and Reuse from one goroutine at a time.
 }
 
 // DefaultPaper is the paper's design: 400 neurons, 5 initializations, training levels from
@@ -68,9 +87,13 @@ func DefaultPaper() PaperConfig {
 
 // Cell is the outcome for one seed at one training level.
 type Cell struct {
-	// Config identifies the settings the cell was computed with; a resumed run with other
-	// settings recomputes the cell instead of reusing it.
-	Config      string            `json:"config"`
+	// Config is everything the cell's numbers depend on, ConfigHash its SHA-256, and
+	// Checksum the SHA-256 of the cell's JSON with Checksum empty. A resumed run reuses a
+	// cell file only when its ConfigHash is that of the run's settings and its Checksum
+	// matches its content.
+	Config      CellConfig        `json:"config"`
+	ConfigHash  string            `json:"config_sha256"`
+	Checksum    string            `json:"content_sha256"`
 	Seed        uint64            `json:"seed"`
 	Level       int               `json:"level"`
 	Awake       float64           `json:"awake_accuracy"`
@@ -83,7 +106,37 @@ type Cell struct {
 	BlurAwake   []float64         `json:"blur_awake,omitempty"`
 	BlurSlept   []float64         `json:"blur_slept,omitempty"`
 	Ablation    *Ablation         `json:"ablation,omitempty"` // focus level
-	Seconds     float64           `json:"seconds"`
+	// Seconds is the time this run spent computing the cell (0 when it was reused). It is
+	// not written, so that a resumed run writes the same bytes as an uninterrupted one.
+	Seconds float64 `json:"-"`
+}
+
+// CellConfig is everything a cell depends on.
+type CellConfig struct {
+	Program  string            `json:"program"` // module version and VCS revision of the code
+	NExc     int               `json:"n_exc"`
+	Seed     uint64            `json:"seed"`
+	Level    int               `json:"level"`
+	Regime   model.Regime      `json:"regime"` // the training regime, with its warm-up
+	Engine   runner.EngineSpec `json:"engine"`
+	TrainSet string            `json:"train_set_sha256"`
+	TestSet  string            `json:"test_set_sha256"`
+	Awake    string            `json:"awake_snapshot_sha256"`
+	Label    int               `json:"label_images"`
+	Test     int               `json:"test_images"`
+	Sleep    SleepSettings     `json:"sleep"`
+	// Focus cells also hold the distortions and ablations; the others leave these zero.
+	Focus   bool      `json:"focus"`
+	Distort int       `json:"distort_images,omitempty"`
+	Noise   []float64 `json:"noise,omitempty"`
+	Blur    []float64 `json:"blur,omitempty"`
+}
+
+// SleepSettings are the parts of runner.SleepConfig a cell's sleep is configured by.
+type SleepSettings struct {
+	Changes    model.SleepChanges `json:"changes"`
+	InputGain  float64            `json:"input_gain"`
+	DurationMS float64            `json:"duration_ms"`
 }
 
 // Ablation is the paper's 2x2 of weights x thresholds before/after sleep, plus sleep with
@@ -96,15 +149,153 @@ type Ablation struct {
 	STDPOnly        float64 `json:"stdp_only_low_inhibition"`
 }
 
+// awakeKey is everything an awake snapshot depends on.
+type awakeKey struct {
+	Program  string            `json:"program"`
+	NExc     int               `json:"n_exc"`
+	Seed     uint64            `json:"seed"`
+	Images   int               `json:"images_seen"`
+	Regime   model.Regime      `json:"regime"`
+	Engine   runner.EngineSpec `json:"engine"`
+	TrainSet string            `json:"train_set_sha256"`
+}
+
+// keyFile is the file beside an awake snapshot that says what it was computed with.
+type keyFile struct {
+	Key      awakeKey `json:"key"`
+	KeyHash  string   `json:"key_sha256"`
+	Snapshot string   `json:"snapshot_sha256"`
+}
+
+// Validate reports the first setting that cannot run, naming its field.
+func (cfg *PaperConfig) Validate() error {
+	bad := func(format string, a ...any) error { return fmt.Errorf("experiment: PaperConfig."+format, a...) }
+	switch {
+	case cfg.Dir == "":
+		return bad("Dir is empty")
+	case cfg.NExc <= 0:
+		return bad("NExc = %d, want > 0", cfg.NExc)
+	case len(cfg.Seeds) == 0:
+		return bad("Seeds is empty")
+	case len(cfg.Levels) == 0:
+		return bad("Levels is empty")
+	case cfg.Train == nil || cfg.Train.Len() == 0:
+		return bad("Train holds no images")
+	case cfg.TestSet == nil || cfg.TestSet.Len() == 0:
+		return bad("TestSet holds no images")
+	case cfg.Label <= 0 || cfg.Label > cfg.Train.Len():
+		return bad("Label = %d, want 1 to the %d images of Train", cfg.Label, cfg.Train.Len())
+	case cfg.Test <= 0 || cfg.Test > cfg.TestSet.Len():
+		return bad("Test = %d, want 1 to the %d images of TestSet", cfg.Test, cfg.TestSet.Len())
+	case !(cfg.Sleep.DurationMS > 0):
+		return bad("Sleep.DurationMS = %g, want > 0", cfg.Sleep.DurationMS)
+	case cfg.WarmupImages < 0:
+		return bad("WarmupImages = %d, want >= 0", cfg.WarmupImages)
+	}
+	for k, s := range cfg.Seeds {
+		if slices.Contains(cfg.Seeds[:k], s) {
+			return bad("Seeds lists seed %d twice", s)
+		}
+	}
+	for k, l := range cfg.Levels {
+		if l <= 0 || k > 0 && l <= cfg.Levels[k-1] {
+			return bad("Levels = %v, want increasing positive image counts", cfg.Levels)
+		}
+	}
+	if slices.Contains(cfg.Levels, cfg.Focus) && (cfg.Distort <= 0 || cfg.Distort > cfg.TestSet.Len()) {
+		return bad("Distort = %d, want 1 to the %d images of TestSet", cfg.Distort, cfg.TestSet.Len())
+	}
+	if _, err := cfg.Engine.New(runner.NewNetwork(1, 1, 1), model.AwakeN(1)); err != nil {
+		return fmt.Errorf("experiment: PaperConfig.Engine: %w", err)
+	}
+	return nil
+}
+
+// paperRun is one call of Paper: the configuration, the values every key shares, and the
+// callbacks, serialized.
+type paperRun struct {
+	cfg               *PaperConfig
+	program           string
+	trainSum, testSum string
+	mu                sync.Mutex
+}
+
+func (p *paperRun) logf(format string, a ...any) {
+	if p.cfg.Log != nil {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.cfg.Log(format, a...)
+	}
+}
+
+func (p *paperRun) reuse(file string, reused bool, why string) {
+	if !reused && why != "" {
+		p.logf("%s is recomputed: %s", p.rel(file), why)
+	}
+	if p.cfg.Reuse != nil {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.cfg.Reuse(file, reused, why)
+	}
+}
+
+func (p *paperRun) progress(seed uint64, seen int) {
+	if p.cfg.TrainProgress != nil {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.cfg.TrainProgress(seed, seen)
+	}
+}
+
+func (p *paperRun) rel(file string) string {
+	if r, err := filepath.Rel(p.cfg.Dir, file); err == nil {
+		return r
+	}
+	return file
+}
+
+// Program names the code that computes a result: module version and VCS revision (a
+// result computed by other code is not reused).
+func Program() string {
+	pv := runner.CurrentProvenance(nil)
+	s := pv.Version
+	if pv.Revision != "" {
+		s += " " + pv.Revision
+	}
+	if pv.Modified {
+		s += " (modified)"
+	}
+	return s
+}
+
+// setSum is the SHA-256 of a set's images and labels.
+func setSum(s *mnist.Set) string {
+	h := sha256.New()
+	h.Write(s.Pixels)
+	h.Write(s.Labels)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func sum(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+
+// hashJSON is the SHA-256 of v's JSON.
+func hashJSON(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("experiment: hashing settings: %w", err)
+	}
+	return sum(b), nil
+}
+
 // Paper runs (or resumes) the whole experiment and returns one Cell per seed and level.
 func Paper(ctx context.Context, cfg PaperConfig) ([]Cell, error) {
-	logf := cfg.Log
-	if logf == nil {
-		logf = func(string, ...any) {}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("runner: results folder: %w", err)
+		return nil, fmt.Errorf("experiment: results folder: %w", err)
 	}
+	p := &paperRun{cfg: &cfg, program: Program(), trainSum: setSum(cfg.Train), testSum: setSum(cfg.TestSet)}
 	// Stage 1: training, one goroutine per seed (sequential levels within a seed).
 	var wg sync.WaitGroup
 	errs := make([]error, len(cfg.Seeds))
@@ -115,18 +306,21 @@ func Paper(ctx context.Context, cfg PaperConfig) ([]Cell, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			errs[k] = trainLevels(ctx, cfg, seed, logf)
+			errs[k] = p.trainLevels(ctx, seed)
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, err
 	}
 	// Stage 2: per seed and level, label, sleep, relabel, test (each stage uses every core).
 	var cells []Cell
 	for _, seed := range cfg.Seeds {
 		for _, level := range cfg.Levels {
-			c, err := cell(ctx, cfg, seed, level, logf)
+			c, err := p.cell(ctx, seed, level)
 			if err != nil {
 				return nil, err
 			}
@@ -140,66 +334,283 @@ func (cfg *PaperConfig) path(seed uint64, name string) string {
 	return filepath.Join(cfg.Dir, fmt.Sprintf("seed%d", seed), name)
 }
 
-func exists(path string) bool { _, err := os.Stat(path); return err == nil }
+func awakeName(level int) string { return fmt.Sprintf("awake-%d.snap", level) }
 
-// trainLevels trains one seed's network through the levels, snapshotting at each.
-func trainLevels(ctx context.Context, cfg PaperConfig, seed uint64, logf func(string, ...any)) error {
+const partialName = "awake-partial.snap"
+
+// key is the awake snapshot's settings after images training images.
+func (p *paperRun) key(seed uint64, images int) awakeKey {
+	return awakeKey{Program: p.program, NExc: p.cfg.NExc, Seed: seed, Images: images, Regime: p.cfg.regime(), Engine: p.cfg.Engine, TrainSet: p.trainSum}
+}
+
+func (cfg *PaperConfig) regime() model.Regime {
+	r := model.AwakeN(cfg.NExc)
+	r.WarmupImages, r.WarmupInh = cfg.WarmupImages, cfg.WarmupInh
+	return r
+}
+
+// checkAwake says whether the snapshot at path, after images training images, is
+// reusable: its key file names these settings and its checksum. It returns the snapshot's
+// SHA-256, or why it cannot be reused ("" when there is no snapshot).
+func (p *paperRun) checkAwake(path string, seed uint64, images int) (snapSum, why string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return "", ""
+		}
+		return "", err.Error()
+	}
+	kb, err := os.ReadFile(path + ".json")
+	if err != nil {
+		return "", "no readable key file beside it (" + err.Error() + ")"
+	}
+	var kf keyFile
+	if err := json.Unmarshal(kb, &kf); err != nil {
+		return "", "key file: " + err.Error()
+	}
+	want := p.key(seed, images)
+	wantHash, err := hashJSON(want)
+	if err != nil {
+		return "", err.Error()
+	}
+	if kf.KeyHash != wantHash {
+		return "", "computed with other settings (" + diffKeys(kf.Key, want) + ")"
+	}
+	if s := sum(data); s != kf.Snapshot {
+		return "", "its content does not match the checksum in its key file (edited or damaged)"
+	}
+	if _, err := runner.DecodeSnapshot(data); err != nil {
+		return "", err.Error()
+	}
+	return kf.Snapshot, ""
+}
+
+// saveAwake writes the snapshot and then its key file.
+func (p *paperRun) saveAwake(path string, snap *runner.Snapshot) error {
+	var b bytes.Buffer
+	if err := snap.Encode(&b); err != nil {
+		return err
+	}
+	if err := snap.Save(path); err != nil {
+		return err
+	}
+	k := p.key(snap.Meta.Seed, snap.Meta.ImagesSeen)
+	kh, err := hashJSON(k)
+	if err != nil {
+		return err
+	}
+	kb, err := json.MarshalIndent(keyFile{Key: k, KeyHash: kh, Snapshot: sum(b.Bytes())}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("experiment: key file of %s: %w", path, err)
+	}
+	return analysis.WriteFileAtomic(path+".json", kb)
+}
+
+// diffKeys names the top-level JSON fields in which two settings differ.
+func diffKeys(had, want any) string {
+	var a, b map[string]json.RawMessage
+	ab, err1 := json.Marshal(had)
+	bb, err2 := json.Marshal(want)
+	if err1 != nil || err2 != nil || json.Unmarshal(ab, &a) != nil || json.Unmarshal(bb, &b) != nil {
+		return "unreadable settings"
+	}
+	var out []string
+	for k, v := range b {
+		if !bytes.Equal(a[k], v) {
+			out = append(out, fmt.Sprintf("%s %s, now %s", k, abbrev(a[k]), abbrev(v)))
+		}
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			out = append(out, k+" no longer recorded")
+		}
+	}
+	slices.Sort(out)
+	if len(out) == 0 {
+		return "the settings hash does not match"
+	}
+	return strings.Join(out, "; ")
+}
+
+func abbrev(b []byte) string {
+	if b == nil {
+		return "absent"
+	}
+	if len(b) > 80 {
+		return string(b[:77]) + "..."
+	}
+	return string(b)
+}
+
+// trainLevels trains one seed's network through the levels, snapshotting at each. An
+// interruption inside a level saves the network as the seed's partial checkpoint.
+func (p *paperRun) trainLevels(ctx context.Context, seed uint64) error {
+	cfg := p.cfg
 	if err := os.MkdirAll(filepath.Dir(cfg.path(seed, "x")), 0o755); err != nil {
 		return err
 	}
-	var snap *runner.Snapshot
+	var snap *runner.Snapshot // the network in memory, nil when it must be loaded
 	for _, level := range cfg.Levels {
-		path := cfg.path(seed, fmt.Sprintf("awake-%d.snap", level))
-		if exists(path) {
+		path := cfg.path(seed, awakeName(level))
+		if s, why := p.checkAwake(path, seed, level); s != "" {
+			p.reuse(path, true, "")
 			snap = nil // loaded lazily if a later level needs training
 			continue
+		} else {
+			p.reuse(path, false, why)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		if snap == nil {
-			r := model.AwakeN(cfg.NExc)
-			r.WarmupImages, r.WarmupInh = cfg.WarmupImages, cfg.WarmupInh
-			snap = &runner.Snapshot{Meta: runner.Meta{NIn: mnist.Pixels, NExc: cfg.NExc, Seed: seed, Regime: r, Engine: cfg.Engine}, Net: runner.NewNetwork(mnist.Pixels, cfg.NExc, seed)}
-			// Continue from the highest level already on disk.
-			for _, l := range cfg.Levels {
-				if l >= level {
-					break
-				}
-				if p := cfg.path(seed, fmt.Sprintf("awake-%d.snap", l)); exists(p) {
-					s, err := runner.LoadSnapshot(p)
-					if err != nil {
-						return err
-					}
-					snap = s
-				}
+			var err error
+			if snap, err = p.start(seed, level); err != nil {
+				return err
 			}
 		}
 		t0 := time.Now()
-		_, err := runner.Train(ctx, snap.Net, runner.TrainConfig{Set: cfg.Train, Start: snap.Meta.ImagesSeen, Count: level - snap.Meta.ImagesSeen, Seed: seed, Engine: cfg.Engine, Regime: snap.Meta.Regime})
+		start := snap.Meta.ImagesSeen
+		st, err := runner.Train(ctx, snap.Net, runner.TrainConfig{Set: cfg.Train, Start: start, Count: level - start, Seed: seed, Engine: cfg.Engine, Regime: snap.Meta.Regime,
+			Progress: func(done int) { p.progress(seed, start+done) }})
+		snap.Meta.ImagesSeen = start + st.Images
 		if err != nil {
+			if ctx.Err() != nil && st.Images > 0 {
+				// Train stops between images, so the network is exactly the one after
+				// ImagesSeen images: continuing from it is bit-identical.
+				if perr := p.saveAwake(cfg.path(seed, partialName), snap); perr != nil {
+					return errors.Join(err, perr)
+				}
+				p.logf("seed %d: interrupted at %d images; checkpoint saved", seed, snap.Meta.ImagesSeen)
+			}
 			return err
 		}
-		snap.Meta.ImagesSeen = level
-		if err := snap.Save(path); err != nil {
+		if err := p.saveAwake(path, snap); err != nil {
 			return err
 		}
-		logf("seed %d: trained to %d images (%.0f s)", seed, level, time.Since(t0).Seconds())
+		p.logf("seed %d: trained to %d images (%.0f s)", seed, level, time.Since(t0).Seconds())
+	}
+	// The partial checkpoint is spent once every level past it is saved.
+	partial := cfg.path(seed, partialName)
+	if kb, err := os.ReadFile(partial + ".json"); err == nil {
+		var kf keyFile
+		if json.Unmarshal(kb, &kf) != nil || kf.Key.Images < cfg.Levels[len(cfg.Levels)-1] {
+			os.Remove(partial)
+			os.Remove(partial + ".json")
+		}
 	}
 	return nil
 }
 
-// cell computes (or loads) one seed x level result.
-func cell(ctx context.Context, cfg PaperConfig, seed uint64, level int, logf func(string, ...any)) (Cell, error) {
-	out := cfg.path(seed, fmt.Sprintf("cell-%d.json", level))
-	config := fmt.Sprintf("label=%d test=%d distort=%d noise=%v blur=%v focus=%d engine=%v sleep=%+v gain=%g ms=%g",
-		cfg.Label, cfg.Test, cfg.Distort, cfg.Noise, cfg.Blur, cfg.Focus, cfg.Engine, cfg.Sleep.Changes, cfg.Sleep.InputGain, cfg.Sleep.DurationMS)
+// start is the network from which level is trained: the furthest valid snapshot (a lower
+// level or the partial checkpoint) before it, or a new network.
+func (p *paperRun) start(seed uint64, level int) (*runner.Snapshot, error) {
+	cfg := p.cfg
+	best, bestImages := "", 0
+	for _, l := range cfg.Levels {
+		if l >= level {
+			break
+		}
+		if path := cfg.path(seed, awakeName(l)); l > bestImages {
+			if s, _ := p.checkAwake(path, seed, l); s != "" {
+				best, bestImages = path, l
+			}
+		}
+	}
+	partial := cfg.path(seed, partialName)
+	if kb, err := os.ReadFile(partial + ".json"); err == nil {
+		var kf keyFile
+		if json.Unmarshal(kb, &kf) == nil && kf.Key.Images > bestImages && kf.Key.Images < level {
+			if s, why := p.checkAwake(partial, seed, kf.Key.Images); s != "" {
+				best, bestImages = partial, kf.Key.Images
+			} else {
+				p.logf("seed %d: checkpoint %s not used: %s", seed, p.rel(partial), why)
+			}
+		}
+	}
+	if best == "" {
+		return &runner.Snapshot{Meta: runner.Meta{NIn: mnist.Pixels, NExc: cfg.NExc, Seed: seed, Regime: cfg.regime(), Engine: cfg.Engine}, Net: runner.NewNetwork(mnist.Pixels, cfg.NExc, seed)}, nil
+	}
+	p.logf("seed %d: continuing from %s (%d images)", seed, p.rel(best), bestImages)
+	return runner.LoadSnapshot(best)
+}
+
+// cellConfig is the settings of the cell for seed and level over the awake snapshot with
+// SHA-256 awake.
+func (p *paperRun) cellConfig(seed uint64, level int, awake string) CellConfig {
+	cfg := p.cfg
+	c := CellConfig{Program: p.program, NExc: cfg.NExc, Seed: seed, Level: level, Regime: cfg.regime(), Engine: cfg.Engine,
+		TrainSet: p.trainSum, TestSet: p.testSum, Awake: awake, Label: cfg.Label, Test: cfg.Test,
+		Sleep: SleepSettings{Changes: cfg.Sleep.Changes, InputGain: cfg.Sleep.InputGain, DurationMS: cfg.Sleep.DurationMS}}
+	if level == cfg.Focus {
+		c.Focus, c.Distort, c.Noise, c.Blur = true, cfg.Distort, cfg.Noise, cfg.Blur
+	}
+	return c
+}
+
+// checksum is the SHA-256 of c's JSON with Checksum empty.
+func (c Cell) checksum() (string, error) {
+	c.Checksum = ""
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("experiment: cell seed %d level %d: %w", c.Seed, c.Level, err)
+	}
+	return sum(b), nil
+}
+
+// loadCell reads the cell at path and says why it cannot be reused for settings want
+// (hash wantHash), or "" if it can.
+func loadCell(path string, want CellConfig, wantHash string) (Cell, string) {
 	var c Cell
-	if b, err := os.ReadFile(out); err == nil && json.Unmarshal(b, &c) == nil && c.Config == config {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return c, ""
+		}
+		return c, err.Error()
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return c, "unreadable: " + err.Error()
+	}
+	if c.ConfigHash != wantHash {
+		return c, "computed with other settings (" + diffKeys(c.Config, want) + ")"
+	}
+	if s, err := c.checksum(); err != nil || s != c.Checksum {
+		return c, "its content does not match its checksum (edited or damaged)"
+	}
+	if h, err := hashJSON(c.Config); err != nil || h != c.ConfigHash || c.Seed != want.Seed || c.Level != want.Level {
+		return c, "its settings do not match their hash (edited or damaged)"
+	}
+	return c, "ok"
+}
+
+// cell computes (or loads) one seed x level result.
+func (p *paperRun) cell(ctx context.Context, seed uint64, level int) (Cell, error) {
+	cfg := p.cfg
+	out := cfg.path(seed, fmt.Sprintf("cell-%d.json", level))
+	awakePath := cfg.path(seed, awakeName(level))
+	data, err := os.ReadFile(awakePath)
+	if err != nil {
+		return Cell{}, fmt.Errorf("experiment: %w", err)
+	}
+	config := p.cellConfig(seed, level, sum(data))
+	hash, err := hashJSON(config)
+	if err != nil {
+		return Cell{}, err
+	}
+	c, why := loadCell(out, config, hash)
+	if why == "ok" {
+		p.reuse(out, true, "")
 		return c, nil
 	}
+	p.reuse(out, false, why)
+	if err := ctx.Err(); err != nil {
+		return Cell{}, err
+	}
 	t0 := time.Now()
-	c = Cell{Config: config, Seed: seed, Level: level}
-	awake, err := runner.LoadSnapshot(cfg.path(seed, fmt.Sprintf("awake-%d.snap", level)))
+	c = Cell{Config: config, ConfigHash: hash, Seed: seed, Level: level}
+	awake, err := runner.DecodeSnapshot(data)
 	if err != nil {
-		return c, err
+		return c, fmt.Errorf("experiment: %s: %w", awakePath, err)
 	}
 	ev := runner.Evaluator{Engine: cfg.Engine, Seed: seed, Workers: cfg.Workers}
 	r := awake.Meta.Regime
@@ -231,7 +642,7 @@ func cell(ctx context.Context, cfg PaperConfig, seed uint64, level int, logf fun
 	if c.Slept, err = test(slept, sleptLabels, cfg.TestSet, cfg.Test); err != nil {
 		return c, err
 	}
-	logf("seed %d, %d images: awake %.3f, after sleep %.3f", seed, level, c.Awake, c.Slept)
+	p.logf("seed %d, %d images: awake %.3f, after sleep %.3f", seed, level, c.Awake, c.Slept)
 
 	if level == cfg.Focus {
 		n := awake.Net
@@ -306,11 +717,17 @@ func cell(ctx context.Context, cfg PaperConfig, seed uint64, level int, logf fun
 		}
 		c.Ablation = ab
 	}
-	c.Seconds = time.Since(t0).Seconds()
-	b, _ := json.Marshal(c)
+	if c.Checksum, err = c.checksum(); err != nil {
+		return c, err
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return c, fmt.Errorf("experiment: cell seed %d level %d: %w", seed, level, err)
+	}
 	if err := analysis.WriteFileAtomic(out, b); err != nil {
 		return c, err
 	}
+	c.Seconds = time.Since(t0).Seconds()
 	return c, nil
 }
 

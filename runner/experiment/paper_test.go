@@ -89,13 +89,22 @@ func TestPaperPipeline(t *testing.T) {
 		}
 	}
 	// Resume: a second run loads every stage instead of recomputing.
+	var recomputed []string
+	cfg.Reuse = func(file string, reused bool, why string) {
+		if !reused {
+			recomputed = append(recomputed, file)
+		}
+	}
 	again, err := Paper(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(recomputed) > 0 {
+		t.Fatalf("the second run recomputed %v", recomputed)
+	}
 	for k := range cells {
-		if again[k].Awake != cells[k].Awake || again[k].Seconds != cells[k].Seconds {
-			t.Fatal("the second run recomputed a stage")
+		if again[k].Awake != cells[k].Awake || again[k].Checksum != cells[k].Checksum {
+			t.Fatal("the second run returned other cells")
 		}
 	}
 }
@@ -108,11 +117,11 @@ func TestAblationClaimsSayWhenTrivial(t *testing.T) {
 	full := []float64{0.55, 0.57, 0.54}
 	abl := [][]float64{before, full, before, full, []float64{0.2, 0.21, 0.19}} // before, thresholds only, weights only, full, STDP only
 	for _, stdp := range []bool{false, true} {
-		cfg := PaperConfig{Focus: 1000, Sleep: runner.ValidatedSleep()}
-		cfg.Sleep.Changes.STDP = stdp
-		rep := &PaperReport{}
+		sleep := runner.ValidatedSleep()
+		sleep.Changes.STDP = stdp
+		rep := &PaperReport{Focus: 1000, Sleep: SleepSettings{Changes: sleep.Changes}}
 		got := 0
-		for _, c := range claims(cfg, rep, nil, abl, analysis.Series{}, analysis.Series{}, analysis.Series{}, analysis.Series{}) {
+		for _, c := range claims(rep, nil, abl, analysis.Series{}, analysis.Series{}, analysis.Series{}, analysis.Series{}) {
 			if c.Figure != "ablation" {
 				continue
 			}
@@ -123,8 +132,8 @@ func TestAblationClaimsSayWhenTrivial(t *testing.T) {
 		if want := map[bool]int{false: 2, true: 0}[stdp]; got != want {
 			t.Errorf("sleep STDP %v: %d ablation claims marked trivial, want %d", stdp, got, want)
 		}
-		rep.Claims = claims(cfg, rep, nil, abl, analysis.Series{}, analysis.Series{}, analysis.Series{}, analysis.Series{})
-		if md := markdown(cfg, rep); strings.Contains(md, "trivially") == stdp {
+		rep.Claims = claims(rep, nil, abl, analysis.Series{}, analysis.Series{}, analysis.Series{}, analysis.Series{})
+		if md := markdown(rep); strings.Contains(md, "trivially") == stdp {
 			t.Errorf("sleep STDP %v: report mentions triviality: %v", stdp, !stdp)
 		}
 	}

@@ -30,9 +30,11 @@ type Claim struct {
 	Files   []string `json:"files,omitempty"`
 }
 
-// LevelSummary is Fig. 3's row for one training level.
+// LevelSummary is Fig. 3's row for one training level. A number that is undefined (the
+// paired test of a single seed) is NaN in Go and null in JSON, with "<key>_reason" beside it.
 type LevelSummary struct {
 	Level     int     `json:"level"`
+	Seeds     int     `json:"seeds"` // cells at this level
 	AwakeMean float64 `json:"awake_mean"`
 	AwakeSD   float64 `json:"awake_sd"`
 	SleptMean float64 `json:"slept_mean"`
@@ -42,21 +44,125 @@ type LevelSummary struct {
 	Fell      float64 `json:"thresholds_fell_mean"`
 }
 
-// PaperReport is everything the report says, as data.
+type levelSummaryJSON LevelSummary
+
+// MarshalJSON writes NaN as null with the reason beside it.
+func (l LevelSummary) MarshalJSON() ([]byte, error) {
+	return finiteJSON(levelSummaryJSON(l), func(key string) string {
+		switch {
+		case l.Seeds == 0:
+			return "no cells at this level"
+		case key == "p_paired" && l.Seeds == 1:
+			return "one seed: no test"
+		}
+		return ""
+	})
+}
+
+// UnmarshalJSON reads null as NaN.
+func (l *LevelSummary) UnmarshalJSON(b []byte) error {
+	return unmarshalFinite(b, (*levelSummaryJSON)(l))
+}
+
+// PaperReport is everything the report says, as data. Its settings are those of the cells
+// it reports, not of the configuration that asked for them.
 type PaperReport struct {
-	NExc    int                   `json:"n_exc"`
-	Seeds   []uint64              `json:"seeds"`
-	Levels  []LevelSummary        `json:"levels"`
-	Claims  []Claim               `json:"claims"`
-	Cells   []Cell                `json:"cells"`
-	Pearson *analysis.Correlation `json:"rf_variance_vs_theta_change,omitempty"`
+	Program      string                `json:"program"`
+	NExc         int                   `json:"n_exc"`
+	Seeds        []uint64              `json:"seeds"`
+	Engine       runner.EngineSpec     `json:"engine"`
+	WarmupImages int                   `json:"warmup_images"`
+	WarmupInh    float64               `json:"warmup_inh"`
+	Label        int                   `json:"label_images"`
+	Test         int                   `json:"test_images"`
+	Sleep        SleepSettings         `json:"sleep"`
+	Focus        int                   `json:"focus_level,omitempty"` // 0: no focus level among the cells
+	Distort      int                   `json:"distort_images,omitempty"`
+	Noise        []float64             `json:"noise,omitempty"`
+	Blur         []float64             `json:"blur,omitempty"`
+	Levels       []LevelSummary        `json:"levels"`
+	Claims       []Claim               `json:"claims"`
+	Cells        []Cell                `json:"cells"`
+	Pearson      *analysis.Correlation `json:"rf_variance_vs_theta_change,omitempty"`
+}
+
+// describe fills rep's settings from the cells, which must be one complete grid of seeds x
+// levels computed with the same settings (as Paper returns them).
+func (rep *PaperReport) describe(cells []Cell) error {
+	if len(cells) == 0 {
+		return fmt.Errorf("experiment: no cells to report")
+	}
+	var levels []int
+	common := func(c CellConfig) CellConfig {
+		c.Seed, c.Level, c.Awake, c.Focus, c.Distort, c.Noise, c.Blur = 0, 0, "", false, 0, nil, nil
+		return c
+	}
+	first, err := hashJSON(common(cells[0].Config))
+	if err != nil {
+		return err
+	}
+	seen := map[[2]uint64]bool{}
+	for _, c := range cells {
+		if c.Config.Seed != c.Seed || c.Config.Level != c.Level {
+			return fmt.Errorf("experiment: cell seed %d level %d records seed %d level %d in its settings", c.Seed, c.Level, c.Config.Seed, c.Config.Level)
+		}
+		if h, err := hashJSON(common(c.Config)); err != nil || h != first {
+			return fmt.Errorf("experiment: cell seed %d level %d was computed with other settings than cell seed %d level %d (%s)", c.Seed, c.Level, cells[0].Seed, cells[0].Level, diffKeys(common(cells[0].Config), common(c.Config)))
+		}
+		k := [2]uint64{c.Seed, uint64(c.Level)}
+		if seen[k] {
+			return fmt.Errorf("experiment: two cells for seed %d level %d", c.Seed, c.Level)
+		}
+		seen[k] = true
+		if !slices.Contains(rep.Seeds, c.Seed) {
+			rep.Seeds = append(rep.Seeds, c.Seed)
+		}
+		if !slices.Contains(levels, c.Level) {
+			levels = append(levels, c.Level)
+		}
+		if c.Config.Focus {
+			if rep.Focus != 0 && rep.Focus != c.Level {
+				return fmt.Errorf("experiment: cells have two focus levels, %d and %d", rep.Focus, c.Level)
+			}
+			rep.Focus, rep.Distort, rep.Noise, rep.Blur = c.Level, c.Config.Distort, c.Config.Noise, c.Config.Blur
+		}
+	}
+	if len(cells) != len(rep.Seeds)*len(levels) {
+		return fmt.Errorf("experiment: %d cells do not cover %d seeds x %d levels", len(cells), len(rep.Seeds), len(levels))
+	}
+	slices.Sort(levels)
+	for _, l := range levels {
+		rep.Levels = append(rep.Levels, LevelSummary{Level: l})
+	}
+	c := cells[0].Config
+	rep.Program, rep.NExc, rep.Engine = c.Program, c.NExc, c.Engine
+	rep.WarmupImages, rep.WarmupInh = c.Regime.WarmupImages, c.Regime.WarmupInh
+	rep.Label, rep.Test, rep.Sleep = c.Label, c.Test, c.Sleep
+	return nil
 }
 
 // WriteReport turns the cells into figures (PNG), tables (CSV), results.json and report.md
-// in cfg.Dir, and returns the report. Every statement in report.md is computed here.
+// in cfg.Dir, and returns the report. Every statement in report.md is computed here, from
+// the cells and the awake snapshots they were computed from; of cfg only Dir and TestSet
+// (for the example digits of Fig. 4A) are used.
 func WriteReport(cfg PaperConfig, cells []Cell) (*PaperReport, error) {
-	rep := &PaperReport{NExc: cfg.NExc, Seeds: cfg.Seeds, Cells: cells}
+	rep := &PaperReport{Cells: cells}
+	if err := rep.describe(cells); err != nil {
+		return nil, err
+	}
 	file := func(name string) string { return filepath.Join(cfg.Dir, name) }
+	// The awake snapshot a cell was computed from, checked against the cell's record.
+	snapshot := func(c Cell) (*runner.Snapshot, error) {
+		path := cfg.path(c.Seed, awakeName(c.Level))
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("experiment: %w", err)
+		}
+		if sum(data) != c.Config.Awake {
+			return nil, fmt.Errorf("experiment: %s is not the snapshot cell seed %d level %d was computed from", path, c.Seed, c.Level)
+		}
+		return runner.DecodeSnapshot(data)
+	}
 	byLevel := func(level int) []Cell {
 		var out []Cell
 		for _, c := range cells {
@@ -81,10 +187,11 @@ func WriteReport(cfg PaperConfig, cells []Cell) (*PaperReport, error) {
 	rose := analysis.Series{Name: "thresholds rose"}
 	fell := analysis.Series{Name: "thresholds fell"}
 	var levelNames []string
-	for _, level := range cfg.Levels {
+	for k := range rep.Levels {
+		level := rep.Levels[k].Level
 		cs := byLevel(level)
 		a, s := pick(cs, func(c Cell) float64 { return c.Awake }), pick(cs, func(c Cell) float64 { return c.Slept })
-		ls := LevelSummary{Level: level, P: math.NaN()}
+		ls := LevelSummary{Level: level, Seeds: len(cs), P: math.NaN()}
 		ls.AwakeMean, ls.AwakeSD = analysis.MeanSD(a)
 		ls.SleptMean, ls.SleptSD = analysis.MeanSD(s)
 		if tt, err := analysis.PairedTTest(a, s); err == nil {
@@ -92,7 +199,7 @@ func WriteReport(cfg PaperConfig, cells []Cell) (*PaperReport, error) {
 		}
 		ls.Rose, _ = analysis.MeanSD(pick(cs, func(c Cell) float64 { return float64(c.Sleep.ThetaRose) }))
 		ls.Fell, _ = analysis.MeanSD(pick(cs, func(c Cell) float64 { return float64(c.Sleep.ThetaFell) }))
-		rep.Levels = append(rep.Levels, ls)
+		rep.Levels[k] = ls
 		rows = append(rows, []string{strconv.Itoa(level), f4(ls.AwakeMean), f4(ls.AwakeSD), f4(ls.SleptMean), f4(ls.SleptSD), f4(ls.P), f4(ls.Rose), f4(ls.Fell)})
 		x := float64(level)
 		awakeS.X, awakeS.Mean, awakeS.SD = append(awakeS.X, x), append(awakeS.Mean, ls.AwakeMean), append(awakeS.SD, ls.AwakeSD)
@@ -113,8 +220,11 @@ func WriteReport(cfg PaperConfig, cells []Cell) (*PaperReport, error) {
 		return nil, err
 	}
 	// Fig. 2B/C: receptive fields of the first seed at each level.
-	for _, level := range cfg.Levels {
-		s, err := runner.LoadSnapshot(cfg.path(cfg.Seeds[0], fmt.Sprintf("awake-%d.snap", level)))
+	for _, l := range rep.Levels {
+		level := l.Level
+		k := slices.IndexFunc(cells, func(c Cell) bool { return c.Seed == rep.Seeds[0] && c.Level == level })
+		c := cells[k] // describe checked that the grid is complete
+		s, err := snapshot(c)
 		if err != nil {
 			return nil, err
 		}
@@ -124,25 +234,25 @@ func WriteReport(cfg PaperConfig, cells []Cell) (*PaperReport, error) {
 			return nil, err
 		}
 	}
-	focus := byLevel(cfg.Focus)
+	focus := byLevel(rep.Focus)
 	// Fig. 4.
 	var noiseA, noiseS, blurA, blurS analysis.Series
 	noiseA.Name, noiseS.Name, blurA.Name, blurS.Name = "before sleep", "after sleep", "before sleep", "after sleep"
-	for li, v := range cfg.Noise {
+	for li, v := range rep.Noise {
 		add(&noiseA, v, pick(focus, func(c Cell) float64 { return at(c.NoiseAwake, li) }))
 		add(&noiseS, v, pick(focus, func(c Cell) float64 { return at(c.NoiseSlept, li) }))
 	}
-	for li, v := range cfg.Blur {
+	for li, v := range rep.Blur {
 		add(&blurA, v, pick(focus, func(c Cell) float64 { return at(c.BlurAwake, li) }))
 		add(&blurS, v, pick(focus, func(c Cell) float64 { return at(c.BlurSlept, li) }))
 	}
-	if err := analysis.LinePlot(file("fig4_noise.png"), fmt.Sprintf("Fig. 4B: Gaussian noise, %d training images", cfg.Focus), "noise variance", "test accuracy", []analysis.Series{noiseA, noiseS}); err != nil {
+	if err := analysis.LinePlot(file("fig4_noise.png"), fmt.Sprintf("Fig. 4B: Gaussian noise, %d training images", rep.Focus), "noise variance", "test accuracy", []analysis.Series{noiseA, noiseS}); err != nil {
 		return nil, err
 	}
-	if err := analysis.LinePlot(file("fig4_blur.png"), fmt.Sprintf("Fig. 4B: Gaussian blur, %d training images", cfg.Focus), "blur sigma", "test accuracy", []analysis.Series{blurA, blurS}); err != nil {
+	if err := analysis.LinePlot(file("fig4_blur.png"), fmt.Sprintf("Fig. 4B: Gaussian blur, %d training images", rep.Focus), "blur sigma", "test accuracy", []analysis.Series{blurA, blurS}); err != nil {
 		return nil, err
 	}
-	if err := distortionExamples(cfg, file("fig4a_examples.png")); err != nil {
+	if err := distortionExamples(cfg.TestSet, rep.Noise, rep.Blur, file("fig4a_examples.png")); err != nil {
 		return nil, err
 	}
 	// Fig. 5B: receptive-field neighbourhood variance vs threshold change (pooled over seeds).
@@ -158,7 +268,7 @@ func WriteReport(cfg PaperConfig, cells []Cell) (*PaperReport, error) {
 		if pc, err := analysis.Pearson(rfv, dth); err == nil {
 			rep.Pearson = &pc
 		}
-		if err := thresholdExamples(cfg, focus, file("fig5cd_examples.png")); err != nil {
+		if err := thresholdExamples(snapshot, focus, file("fig5cd_examples.png")); err != nil {
 			return nil, err
 		}
 	}
@@ -185,16 +295,19 @@ func WriteReport(cfg PaperConfig, cells []Cell) (*PaperReport, error) {
 		ablS.Mean, ablS.SD = append(ablS.Mean, m), append(ablS.SD, sd)
 	}
 	if len(abl) == len(names) {
-		if err := analysis.BarPlot(file("ablation.png"), fmt.Sprintf("Ablations, %d training images", cfg.Focus), "test accuracy", names, []analysis.Series{ablS}); err != nil {
+		if err := analysis.BarPlot(file("ablation.png"), fmt.Sprintf("Ablations, %d training images", rep.Focus), "test accuracy", names, []analysis.Series{ablS}); err != nil {
 			return nil, err
 		}
 	}
-	rep.Claims = claims(cfg, rep, focus, abl, noiseA, noiseS, blurA, blurS)
-	b, _ := json.MarshalIndent(rep, "", "  ")
+	rep.Claims = claims(rep, focus, abl, noiseA, noiseS, blurA, blurS)
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("experiment: results.json: %w", err)
+	}
 	if err := analysis.WriteFileAtomic(file("results.json"), b); err != nil {
 		return nil, err
 	}
-	if err := analysis.WriteFileAtomic(file("report.md"), []byte(markdown(cfg, rep))); err != nil {
+	if err := analysis.WriteFileAtomic(file("report.md"), []byte(markdown(rep))); err != nil {
 		return nil, err
 	}
 	return rep, nil
@@ -214,17 +327,27 @@ func at(s []float64, i int) float64 {
 
 func f4(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
 
+// ptext is a p-value for the report; NaN (fewer than two seeds) says so.
+func ptext(p float64) string {
+	if math.IsNaN(p) {
+		return "none (one seed: no test)"
+	}
+	return fmt.Sprintf("%.2g", p)
+}
+
 func pct(v float64) string { return fmt.Sprintf("%.1f %%", 100*v) }
 
 func writeCSV(path string, rows [][]string) error {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
-	w.WriteAll(rows)
+	if err := w.WriteAll(rows); err != nil {
+		return fmt.Errorf("experiment: %s: %w", path, err)
+	}
 	return analysis.WriteFileAtomic(path, []byte(b.String()))
 }
 
 // claims compares each of the paper's statements with this run.
-func claims(cfg PaperConfig, rep *PaperReport, focus []Cell, abl [][]float64, noiseA, noiseS, blurA, blurS analysis.Series) []Claim {
+func claims(rep *PaperReport, focus []Cell, abl [][]float64, noiseA, noiseS, blurA, blurS analysis.Series) []Claim {
 	var out []Claim
 	lv := rep.Levels
 	if len(lv) >= 2 {
@@ -234,21 +357,21 @@ func claims(cfg PaperConfig, rep *PaperReport, focus []Cell, abl [][]float64, no
 			Reproduced: last.AwakeMean > first.AwakeMean, Files: []string{"fig2a_learning_curve.png"}})
 	}
 	for _, l := range lv {
-		if l.Level != cfg.Focus {
+		if l.Level != rep.Focus {
 			continue
 		}
 		every := true
 		for _, c := range focus {
 			every = every && c.Slept > c.Awake
 		}
-		out = append(out, Claim{Figure: "3", Paper: fmt.Sprintf("after %d training images about 20 %% before sleep, about 60 %% after", cfg.Focus),
-			Measured:   fmt.Sprintf("%s ± %s before, %s ± %s after (n = %d seeds, paired t-test p = %.2g; after > before in every seed: %v)", pct(l.AwakeMean), pct(l.AwakeSD), pct(l.SleptMean), pct(l.SleptSD), len(focus), l.P, every),
+		out = append(out, Claim{Figure: "3", Paper: fmt.Sprintf("after %d training images about 20 %% before sleep, about 60 %% after", rep.Focus),
+			Measured:   fmt.Sprintf("%s ± %s before, %s ± %s after (n = %d seeds, paired t-test p = %s; after > before in every seed: %v)", pct(l.AwakeMean), pct(l.AwakeSD), pct(l.SleptMean), pct(l.SleptSD), len(focus), ptext(l.P), every),
 			Reproduced: l.SleptMean >= 0.6 && every && l.P < 0.01, Files: []string{"fig3_sleep_by_level.png", "fig3_sleep_by_level.csv"}})
 	}
 	var higher []string
 	better := true
 	for _, l := range lv {
-		if l.Level > cfg.Focus {
+		if l.Level > rep.Focus {
 			higher = append(higher, fmt.Sprintf("%d: %+.1f", l.Level, 100*(l.SleptMean-l.AwakeMean)))
 			better = better && l.SleptMean > l.AwakeMean
 		}
@@ -297,30 +420,34 @@ func claims(cfg PaperConfig, rep *PaperReport, focus []Cell, abl [][]float64, no
 		// A sleep without STDP changes thresholds only: its thresholds-only arm is the full
 		// sleep and its weights-only arm is the awake network, whatever the data.
 		trivial := ""
-		if !cfg.Sleep.Changes.STDP {
+		if !rep.Sleep.Changes.STDP {
 			trivial = "this sleep has STDP off, so it changes thresholds only: thresholds-only equals full sleep and weights-only equals the awake network by construction"
 		}
 		pThr := p(full, thOnly)
 		out = append(out, Claim{Figure: "ablation", Paper: "after-sleep thresholds alone give the sleep gain (vs full sleep p = 0.22)",
-			Measured:   fmt.Sprintf("full sleep %s, thresholds only %s, p = %.2g", pct(mean(full)), pct(mean(thOnly)), pThr),
+			Measured:   fmt.Sprintf("full sleep %s, thresholds only %s, p = %s", pct(mean(full)), pct(mean(thOnly)), ptext(pThr)),
 			Reproduced: pThr > 0.05 && mean(thOnly) > mean(before), Trivial: trivial, Files: []string{"ablation.png"}})
 		pW := p(before, wOnly)
 		out = append(out, Claim{Figure: "ablation", Paper: "after-sleep weights with before-sleep thresholds do not improve significantly",
-			Measured:   fmt.Sprintf("before %s, weights only %s, p = %.2g", pct(mean(before)), pct(mean(wOnly)), pW),
-			Reproduced: !(pW < 0.05 && mean(wOnly) > mean(before)), Trivial: trivial, Files: []string{"ablation.png"}})
+			Measured:   fmt.Sprintf("before %s, weights only %s, p = %s", pct(mean(before)), pct(mean(wOnly)), ptext(pW)),
+			Reproduced: !math.IsNaN(pW) && !(pW < 0.05 && mean(wOnly) > mean(before)), Trivial: trivial, Files: []string{"ablation.png"}})
 		pS := p(full, stdp)
 		out = append(out, Claim{Figure: "ablation", Paper: "sleep with reduced inhibition and frozen thresholds (STDP only) gives the same gain (vs normal sleep p = 0.85)",
-			Measured:   fmt.Sprintf("normal sleep %s, STDP only %s, p = %.2g", pct(mean(full)), pct(mean(stdp)), pS),
+			Measured:   fmt.Sprintf("normal sleep %s, STDP only %s, p = %s", pct(mean(full)), pct(mean(stdp)), ptext(pS)),
 			Reproduced: pS > 0.05 && mean(stdp) > mean(before), Files: []string{"ablation.png"}})
 	}
 	return out
 }
 
-func markdown(cfg PaperConfig, rep *PaperReport) string {
+func markdown(rep *PaperReport) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# evsim reproduction of Tadros, Krishnan & Bazhenov (2019)\n\n")
-	fmt.Fprintf(&b, "%d excitatory neurons, seeds %v, training levels %v, labels from %d training images, %d test images (%d per distortion level). Sleep: %+v, input gain %g, %g ms.\n\n",
-		cfg.NExc, cfg.Seeds, cfg.Levels, cfg.Label, cfg.Test, cfg.Distort, cfg.Sleep.Changes, cfg.Sleep.InputGain, cfg.Sleep.DurationMS)
+	var levels []int
+	for _, l := range rep.Levels {
+		levels = append(levels, l.Level)
+	}
+	fmt.Fprintf(&b, "%d excitatory neurons, seeds %v, training levels %v (inhibition warm-up: %d images at ×%g), engine %v, labels from %d training images, %d test images (%d per distortion level at %d images). Sleep: %+v, input gain %g, %g ms. Program %s.\n\n",
+		rep.NExc, rep.Seeds, levels, rep.WarmupImages, rep.WarmupInh, rep.Engine, rep.Label, rep.Test, rep.Distort, rep.Focus, rep.Sleep.Changes, rep.Sleep.InputGain, rep.Sleep.DurationMS, rep.Program)
 	fmt.Fprintf(&b, "Every line below is computed from `results.json` by evsim; nothing is written by hand.\n\n")
 	fmt.Fprintf(&b, "| figure | the paper | this run | reproduced | files |\n| --- | --- | --- | --- | --- |\n")
 	for _, c := range rep.Claims {
@@ -335,17 +462,17 @@ func markdown(cfg PaperConfig, rep *PaperReport) string {
 	}
 	fmt.Fprintf(&b, "\n## Accuracy before and after sleep (Fig. 3)\n\n| training images | before | after | paired p |\n| --- | --- | --- | --- |\n")
 	for _, l := range rep.Levels {
-		fmt.Fprintf(&b, "| %d | %s ± %s | %s ± %s | %.2g |\n", l.Level, pct(l.AwakeMean), pct(l.AwakeSD), pct(l.SleptMean), pct(l.SleptSD), l.P)
+		fmt.Fprintf(&b, "| %d | %s ± %s | %s ± %s | %s |\n", l.Level, pct(l.AwakeMean), pct(l.AwakeSD), pct(l.SleptMean), pct(l.SleptSD), ptext(l.P))
 	}
 	return b.String()
 }
 
 // distortionExamples draws the first test digit under each noise and blur level.
-func distortionExamples(cfg PaperConfig, path string) error {
-	levels := len(cfg.Noise) + len(cfg.Blur)
+func distortionExamples(testSet *mnist.Set, noise, blur []float64, path string) error {
+	levels := len(noise) + len(blur)
 	W := make([]float64, mnist.Pixels*levels)
 	img := make([]uint8, mnist.Pixels)
-	src := cfg.TestSet.Image(0)
+	src := testSet.Image(0)
 	rng := rand.New(rand.NewPCG(1, 1))
 	col := 0
 	put := func() {
@@ -354,25 +481,25 @@ func distortionExamples(cfg PaperConfig, path string) error {
 		}
 		col++
 	}
-	for _, v := range cfg.Noise {
+	for _, v := range noise {
 		analysis.GaussianNoise(img, src, v, rng)
 		put()
 	}
-	for _, v := range cfg.Blur {
+	for _, v := range blur {
 		analysis.GaussianBlur(img, src, mnist.Width, mnist.Height, v)
 		put()
 	}
-	return analysis.SaveImage(path, analysis.RFGrid(W, mnist.Pixels, levels, mnist.Width, mnist.Height, max(len(cfg.Noise), len(cfg.Blur))), 3)
+	return analysis.SaveImage(path, analysis.RFGrid(W, mnist.Pixels, levels, mnist.Width, mnist.Height, max(len(noise), len(blur))), 3)
 }
 
 // thresholdExamples shows the receptive fields of the first seed's 8 neurons whose
 // threshold fell most (top row) and rose most (bottom row) during sleep.
-func thresholdExamples(cfg PaperConfig, focus []Cell, path string) error {
+func thresholdExamples(snapshot func(Cell) (*runner.Snapshot, error), focus []Cell, path string) error {
 	if len(focus) == 0 {
 		return nil
 	}
 	c := focus[0]
-	s, err := runner.LoadSnapshot(cfg.path(c.Seed, fmt.Sprintf("awake-%d.snap", c.Level)))
+	s, err := snapshot(c)
 	if err != nil {
 		return err
 	}
@@ -400,5 +527,3 @@ func thresholdExamples(cfg PaperConfig, focus []Cell, path string) error {
 	}
 	return analysis.SaveImage(path, analysis.RFGrid(W, n.NIn, len(pickN), mnist.Width, mnist.Height, max(k, 1)), 3)
 }
-
-var _ = os.Stat

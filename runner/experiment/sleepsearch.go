@@ -1,8 +1,10 @@
 package experiment
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 
@@ -39,6 +41,11 @@ func (s SearchSpace) point(k int, base runner.SleepConfig) runner.SleepConfig {
 // SearchConfig is a sleep-parameter search on a validation split of the training images:
 // labels come from the first Label training images, accuracy from the Validation images
 // at the end of the training set. The test set is never used.
+//
+// The search is made of units (a network's accuracy before sleep, or after one grid
+// point's sleep). OnUnit receives each unit as it finishes; handing the units of an
+// interrupted search back as Prior skips them, so the resumed search returns the same rows
+// as an uninterrupted one.
 type SearchConfig struct {
 	Nets       []*runner.Snapshot // one trained network per seed
 	Space      SearchSpace
@@ -51,9 +58,28 @@ type SearchConfig struct {
 	Workers    int
 	Seed       uint64
 	Progress   func(done, total int)
+	// Prior are units finished by an earlier run; those whose Key matches this search's
+	// settings are used instead of being recomputed, the others are ignored.
+	Prior []SearchUnit
+	// OnUnit, if not nil, is called with each unit this run computes, as it finishes.
+	OnUnit func(SearchUnit)
 }
 
-// SearchRow is one parameter set's outcome over the seeds.
+// SearchUnit is one finished piece of a search: network Net's validation accuracy before
+// sleep (Point -1), or after the sleep of grid point Point.
+type SearchUnit struct {
+	Point int `json:"point"`
+	Net   int `json:"net"`
+	// Key is the SHA-256 of everything the unit depends on: the network, the sleep, the
+	// labelling and validation images, the engine and the program.
+	Key      string  `json:"key"`
+	Accuracy float64 `json:"validation_accuracy"`
+	RateHz   float64 `json:"mean_sleep_rate_hz,omitempty"`
+	Error    string  `json:"error,omitempty"` // the sleep failed (e.g. a runaway regime)
+}
+
+// SearchRow is one parameter set's outcome over the seeds. MeanGain and SDGain are NaN
+// (null in JSON, with the reason beside them) when no network finished the sleep.
 type SearchRow struct {
 	Gain       float64 `json:"input_gain"`
 	Leak       float64 `json:"leak_scale"`
@@ -74,11 +100,66 @@ type SearchRow struct {
 	Error          string    `json:"error,omitempty"` // e.g. a runaway regime
 }
 
+type searchRowJSON SearchRow
+
+// MarshalJSON writes NaN as null with the reason beside it.
+func (r SearchRow) MarshalJSON() ([]byte, error) {
+	return finiteJSON(searchRowJSON(r), func(string) string {
+		if len(r.After) == 0 {
+			return "no network finished this sleep (see error)"
+		}
+		return ""
+	})
+}
+
+// UnmarshalJSON reads null as NaN.
+func (r *SearchRow) UnmarshalJSON(b []byte) error {
+	return unmarshalFinite(b, (*searchRowJSON)(r))
+}
+
+// unitKey is what a search unit depends on.
+type unitKey struct {
+	Program    string            `json:"program"`
+	Net        string            `json:"net_sha256"`
+	Sleep      *SleepSettings    `json:"sleep,omitempty"` // nil: before sleep
+	Label      int               `json:"label"`
+	Validation int               `json:"validation"`
+	Set        string            `json:"set_sha256"`
+	Engine     runner.EngineSpec `json:"engine"`
+}
+
+// validate reports the first setting that cannot run, naming its field.
+func (cfg *SearchConfig) validate() error {
+	bad := func(format string, a ...any) error { return fmt.Errorf("experiment: SearchConfig."+format, a...) }
+	switch {
+	case len(cfg.Nets) == 0:
+		return bad("Nets is empty")
+	case cfg.Set == nil || cfg.Set.Len() == 0:
+		return bad("Set holds no images")
+	case cfg.Label <= 0 || cfg.Validation <= 0:
+		return bad("Label = %d and Validation = %d, want both > 0", cfg.Label, cfg.Validation)
+	case cfg.Label+cfg.Validation > cfg.Set.Len():
+		return bad("Label + Validation = %d + %d images exceed the %d images of Set", cfg.Label, cfg.Validation, cfg.Set.Len())
+	case cfg.Space.Size() == 0:
+		return bad("Space has an empty list: no grid point to try")
+	}
+	for k, s := range cfg.Nets {
+		if s == nil || s.Net == nil {
+			return bad("Nets[%d] is nil", k)
+		}
+		if s.Meta.ImagesSeen <= 0 {
+			// Sleep's input is the mean of the images the network has seen.
+			return bad("Nets[%d] (seed %d) has seen no training images, so it has no sleep input (the mean image of those seen)", k, s.Meta.Seed)
+		}
+	}
+	return nil
+}
+
 // SearchSleep evaluates sleep parameter sets on the validation split and returns them
 // sorted by mean validation gain (best first).
 func SearchSleep(ctx context.Context, cfg SearchConfig) ([]SearchRow, error) {
-	if cfg.Label+cfg.Validation > cfg.Set.Len() {
-		return nil, fmt.Errorf("runner: %d labelling + %d validation images exceed the %d training images", cfg.Label, cfg.Validation, cfg.Set.Len())
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	val := cfg.Set.Last(cfg.Validation)
 	accuracy := func(net *model.Network, r model.Regime, seed uint64) (float64, error) {
@@ -90,12 +171,71 @@ func SearchSleep(ctx context.Context, cfg SearchConfig) ([]SearchRow, error) {
 		sc, err := ev.Score(ctx, net, r, labels, val, val.Len())
 		return sc.Accuracy, err
 	}
-	before := make([]float64, len(cfg.Nets))
+	// The units' keys, and the prior units that match them.
+	program, setSHA := Program(), setSum(cfg.Set)
+	netSHA := make([]string, len(cfg.Nets))
 	for k, s := range cfg.Nets {
-		var err error
-		if before[k], err = accuracy(s.Net, s.Meta.Regime, s.Meta.Seed); err != nil {
+		var b bytes.Buffer
+		if err := s.Encode(&b); err != nil {
+			return nil, fmt.Errorf("experiment: SearchConfig.Nets[%d]: %w", k, err)
+		}
+		netSHA[k] = sum(b.Bytes())
+	}
+	key := func(net int, sc *runner.SleepConfig) (string, error) {
+		k := unitKey{Program: program, Net: netSHA[net], Label: cfg.Label, Validation: cfg.Validation, Set: setSHA, Engine: cfg.Engine}
+		if sc != nil {
+			k.Sleep = &SleepSettings{Changes: sc.Changes, InputGain: sc.InputGain, DurationMS: sc.DurationMS}
+		}
+		return hashJSON(k)
+	}
+	prior := map[string]SearchUnit{}
+	for _, u := range cfg.Prior {
+		prior[u.Key] = u
+	}
+	// unit returns the unit of network k (before sleep if sc is nil), from Prior or computed.
+	unit := func(point, k int, sc *runner.SleepConfig) (SearchUnit, error) {
+		h, err := key(k, sc)
+		if err != nil {
+			return SearchUnit{}, err
+		}
+		if u, ok := prior[h]; ok {
+			u.Point, u.Net = point, k
+			return u, nil
+		}
+		u := SearchUnit{Point: point, Net: k, Key: h}
+		s := cfg.Nets[k]
+		net := s.Net
+		if sc != nil {
+			net = s.Net.Clone()
+			c := *sc
+			c.Mean = runner.MeanImage(cfg.Set, min(s.Meta.ImagesSeen, cfg.Set.Len()))
+			c.Seed, c.Engine, c.Awake = s.Meta.Seed, cfg.Engine, s.Meta.Regime
+			st, err := runner.Sleep(ctx, net, c)
+			if err != nil {
+				if ctx.Err() != nil {
+					return u, err
+				}
+				u.Error = err.Error()
+			}
+			u.RateHz = st.MeanRateHz
+		}
+		if u.Error == "" {
+			if u.Accuracy, err = accuracy(net, s.Meta.Regime, s.Meta.Seed); err != nil {
+				return u, err
+			}
+		}
+		if cfg.OnUnit != nil {
+			cfg.OnUnit(u)
+		}
+		return u, nil
+	}
+	before := make([]float64, len(cfg.Nets))
+	for k := range cfg.Nets {
+		u, err := unit(-1, k, nil)
+		if err != nil {
 			return nil, err
 		}
+		before[k] = u.Accuracy
 	}
 	points := make([]int, cfg.Space.Size())
 	for k := range points {
@@ -113,28 +253,23 @@ func SearchSleep(ctx context.Context, cfg SearchConfig) ([]SearchRow, error) {
 		row := SearchRow{Gain: sc.InputGain, Leak: sc.Changes.LeakScale, Exc: sc.Changes.ExcGain, Inh: sc.Changes.InhScale, DurationMS: sc.DurationMS, Before: before,
 			STDP: sc.Changes.STDP, Threshold: sc.Changes.Threshold, PotScale: sc.Changes.PotScale, DepScale: sc.Changes.DepScale, ThetaPlusScale: sc.Changes.ThetaPlusScale}
 		var gains []float64
-		for k, s := range cfg.Nets {
-			net := s.Net.Clone()
-			c := sc
-			c.Mean = runner.MeanImage(cfg.Set, min(s.Meta.ImagesSeen, cfg.Set.Len()))
-			c.Seed, c.Engine, c.Awake = s.Meta.Seed, cfg.Engine, s.Meta.Regime
-			st, err := runner.Sleep(ctx, net, c)
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil, err
-				}
-				row.Error = err.Error()
-				break
-			}
-			row.RateHz += st.MeanRateHz / float64(len(cfg.Nets))
-			a, err := accuracy(net, s.Meta.Regime, s.Meta.Seed)
+		for k := range cfg.Nets {
+			u, err := unit(p, k, &sc)
 			if err != nil {
 				return nil, err
 			}
-			row.After = append(row.After, a)
-			gains = append(gains, a-before[k])
+			if u.Error != "" {
+				row.Error = u.Error
+				break
+			}
+			row.RateHz += u.RateHz / float64(len(cfg.Nets))
+			row.After = append(row.After, u.Accuracy)
+			gains = append(gains, u.Accuracy-before[k])
 		}
 		row.MeanGain, row.SDGain = analysis.MeanSD(gains)
+		if len(gains) == 0 {
+			row.SDGain = math.NaN()
+		}
 		rows = append(rows, row)
 		if cfg.Progress != nil {
 			cfg.Progress(done+1, len(points))

@@ -2,6 +2,9 @@ package experiment
 
 import (
 	"context"
+	"encoding/json"
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/evsim/evsim/model"
@@ -12,21 +15,7 @@ import (
 // TestSearchSleep: every grid point is tried on every network, the rows come back sorted by
 // mean validation gain, and a runaway point is reported as an error row, not a failure.
 func TestSearchSleep(t *testing.T) {
-	set := trainSet(t, 300)
-	var nets []*runner.Snapshot
-	for seed := uint64(1); seed <= 2; seed++ {
-		net := runner.NewNetwork(mnist.Pixels, 8, seed)
-		if _, err := runner.Train(context.Background(), net, runner.TrainConfig{Set: set, Count: 30, Seed: seed, Engine: runner.EngineSpec{Kind: "event"}, Regime: model.AwakeN(8)}); err != nil {
-			t.Fatal(err)
-		}
-		nets = append(nets, &runner.Snapshot{Meta: runner.Meta{NIn: mnist.Pixels, NExc: 8, Seed: seed, ImagesSeen: 30, Regime: model.AwakeN(8)}, Net: net})
-	}
-	base := runner.DefaultSleep()
-	base.Changes.STDP = false
-	rows, err := SearchSleep(context.Background(), SearchConfig{
-		Nets: nets, Base: base, Label: 100, Validation: 100, Set: set, Engine: runner.EngineSpec{Kind: "event"}, Seed: 1,
-		Space: SearchSpace{Gain: []float64{1, 1e6}, Leak: []float64{2}, Exc: []float64{1}, Inh: []float64{0, 1}, DurationMS: []float64{500}},
-	})
+	rows, err := SearchSleep(context.Background(), tinySearch(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,6 +37,127 @@ func TestSearchSleep(t *testing.T) {
 	}
 	if errs != 2 || rows[3].Error == "" {
 		t.Fatalf("%d error rows (want the 2 runaway-gain points, last): %+v", errs, rows)
+	}
+}
+
+// tinySearch is a 2 x 2 grid on two 8-neuron networks; the gain 1e6 runs away on the first.
+func tinySearch(t *testing.T) SearchConfig {
+	set := trainSet(t, 300)
+	var nets []*runner.Snapshot
+	for seed := uint64(1); seed <= 2; seed++ {
+		net := runner.NewNetwork(mnist.Pixels, 8, seed)
+		if _, err := runner.Train(context.Background(), net, runner.TrainConfig{Set: set, Count: 30, Seed: seed, Engine: runner.EngineSpec{Kind: "event"}, Regime: model.AwakeN(8)}); err != nil {
+			t.Fatal(err)
+		}
+		nets = append(nets, &runner.Snapshot{Meta: runner.Meta{NIn: mnist.Pixels, NExc: 8, Seed: seed, ImagesSeen: 30, Regime: model.AwakeN(8)}, Net: net})
+	}
+	base := runner.DefaultSleep()
+	base.Changes.STDP = false
+	return SearchConfig{
+		Nets: nets, Base: base, Label: 100, Validation: 100, Set: set, Engine: runner.EngineSpec{Kind: "event"}, Seed: 1,
+		Space: SearchSpace{Gain: []float64{1, 1e6}, Leak: []float64{2}, Exc: []float64{1}, Inh: []float64{0, 1}, DurationMS: []float64{500}},
+	}
+}
+
+// TestSearchRunawayMarshals: a grid point that runs away on the first network has no gain
+// (NaN); its row marshals with null and the reason (json.Marshal used to fail on it).
+func TestSearchRunawayMarshals(t *testing.T) {
+	cfg := tinySearch(t)
+	cfg.Space.Gain, cfg.Space.Inh = []float64{1e6}, []float64{1}
+	rows, err := SearchSleep(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		t.Fatalf("rows do not marshal: %v", err)
+	}
+	if !strings.Contains(string(b), `"mean_gain":null,"mean_gain_reason":"no network finished this sleep (see error)"`) {
+		t.Errorf("runaway row: %s", b)
+	}
+	var back []SearchRow
+	if err := json.Unmarshal(b, &back); err != nil || len(back) != 1 || !math.IsNaN(back[0].MeanGain) || back[0].Error == "" {
+		t.Errorf("reads back as %+v, %v", back, err)
+	}
+}
+
+// TestSearchUntrained: a network that has seen no image has no sleep input (the mean of
+// nothing is NaN); the search says so instead of panicking.
+func TestSearchUntrained(t *testing.T) {
+	cfg := tinySearch(t)
+	cfg.Nets[1] = &runner.Snapshot{Meta: runner.Meta{NIn: mnist.Pixels, NExc: 8, Seed: 5, Regime: model.AwakeN(8)}, Net: runner.NewNetwork(mnist.Pixels, 8, 5)}
+	_, err := SearchSleep(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "SearchConfig.Nets[1]") {
+		t.Fatalf("err = %v, want one naming SearchConfig.Nets[1]", err)
+	}
+}
+
+// TestSearchResume: a search cancelled after some units, resumed with those units as
+// Prior, computes only the rest and returns the same rows as an uninterrupted search;
+// units from a search with other settings are not used.
+func TestSearchResume(t *testing.T) {
+	cfg := tinySearch(t)
+	cfg.Label, cfg.Validation = 40, 40
+	var all []SearchUnit
+	cfg.OnUnit = func(u SearchUnit) { all = append(all, u) }
+	want, err := SearchSleep(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 8 { // 2 before sleep, 2 good points x 2 nets, 2 runaway points x 1 net
+		t.Fatalf("%d units, want 8", len(all))
+	}
+	wantJSON, _ := json.Marshal(want)
+	for _, stop := range []int{1, 5} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var done []SearchUnit
+		cfg.Prior, cfg.OnUnit = nil, func(u SearchUnit) {
+			b, err := json.Marshal(u) // as a checkpoint would store it
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back SearchUnit
+			if err := json.Unmarshal(b, &back); err != nil {
+				t.Fatal(err)
+			}
+			done = append(done, back)
+			if len(done) == stop {
+				cancel()
+			}
+		}
+		if _, err := SearchSleep(ctx, cfg); err == nil {
+			t.Fatalf("stop after %d units: not interrupted", stop)
+		}
+		cancel()
+		computed := 0
+		cfg.Prior, cfg.OnUnit = done, func(SearchUnit) { computed++ }
+		got, err := SearchSleep(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gotJSON, _ := json.Marshal(got); string(gotJSON) != string(wantJSON) {
+			t.Errorf("stop after %d units: resumed rows\n%s\nwant\n%s", stop, gotJSON, wantJSON)
+		}
+		if computed+len(done) != len(all) {
+			t.Errorf("stop after %d units: the resumed search computed %d units, want %d", stop, computed, len(all)-len(done))
+		}
+	}
+	// Units of another search (other labelling images) are ignored.
+	// The first unit is then computed, not taken from Prior (the search stops there).
+	other := cfg
+	other.Label, other.Prior = 30, all
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var first *SearchUnit
+	other.OnUnit = func(u SearchUnit) {
+		if first == nil {
+			first = &u
+		}
+		cancel()
+	}
+	SearchSleep(ctx, other)
+	if first == nil || first.Point != -1 || first.Net != 0 {
+		t.Errorf("with Label changed, the first unit computed is %+v, want network 0 before sleep", first)
 	}
 }
 
