@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,8 +21,10 @@ import (
 
 // jsonCheckpoint is the checkpoint of a phase without one network (sleepsearch, paper).
 type jsonCheckpoint struct {
-	Magic   string  `json:"evsim_checkpoint"`
-	Pending pending `json:"pending"`
+	Magic   string          `json:"evsim_checkpoint"`
+	Pending json.RawMessage `json:"pending"`
+	// SHA256 is the hex SHA-256 of Pending's bytes: a damaged or edited record is refused.
+	SHA256 string `json:"sha256"`
 }
 
 const checkpointMagic = "evsim checkpoint v1"
@@ -93,7 +97,12 @@ func (e *env) checkpoint(stage string) error {
 		st := e.sleepSoFar
 		p.SleptMS, p.SleepSoFar, p.SleepStart = st.DurationMS, &st, e.sleepStart
 	case "search":
-		p.Nets, p.Units = e.searchNets, e.searchUnits
+		p.Nets = e.searchNets
+		if e.searchUnits != nil {
+			if p.Units, err = e.searchUnits(); err != nil {
+				return fmt.Errorf("interrupted during search; the checkpoint could not be encoded: %w", err)
+			}
+		}
 	}
 	path := e.ckpt
 	if e.snap != nil && e.o.phase != "sleepsearch" && e.o.phase != "paper" {
@@ -103,9 +112,12 @@ func (e *env) checkpoint(stage string) error {
 			err = e.snap.Save(path)
 		}
 	} else {
-		var b []byte
-		if b, err = json.Marshal(jsonCheckpoint{Magic: checkpointMagic, Pending: p}); err == nil {
-			err = writeFile(path, b)
+		var rec, b []byte
+		if rec, err = json.Marshal(p); err == nil {
+			sum := sha256.Sum256(rec)
+			if b, err = json.Marshal(jsonCheckpoint{Magic: checkpointMagic, Pending: rec, SHA256: hex.EncodeToString(sum[:])}); err == nil {
+				err = writeFile(path, b)
+			}
 		}
 	}
 	what := fmt.Sprintf("interrupted during %s", stage)
@@ -153,7 +165,12 @@ func (e *env) loadResume() error {
 		if err := json.Unmarshal(b, &c); err != nil || c.Magic != checkpointMagic {
 			return &badInput{fmt.Errorf("-resume %s: not an evsim checkpoint (damaged or another file)", file)}
 		}
-		p = c.Pending
+		if sum := sha256.Sum256(c.Pending); hex.EncodeToString(sum[:]) != c.SHA256 {
+			return &badInput{fmt.Errorf("-resume %s: checksum mismatch: the checkpoint is damaged or was edited", file)}
+		}
+		if err := json.Unmarshal(c.Pending, &p); err != nil {
+			return &badInput{fmt.Errorf("-resume %s: damaged run record: %v", file, err)}
+		}
 	} else {
 		if snap, err = runner.LoadSnapshot(file); err != nil {
 			return &badInput{err}

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/evsim/evsim/analysis"
+	"github.com/evsim/evsim/analysis/outfile"
 )
 
 // checkFiles refuses, before any work, outputs that would overwrite an input or another
@@ -21,8 +21,14 @@ func (e *env) checkFiles() error {
 			outs = append(outs, f)
 		}
 	}
-	if o.phase != "export" {
+	// A resumed run rewrites its own checkpoint if interrupted again.
+	if o.phase != "export" && e.ckpt != e.resumeFile {
 		outs = append(outs, named{"checkpoint", e.ckpt})
+	}
+	if o.phase == "paper" {
+		if err := os.MkdirAll(o.paper.dir, 0o755); err != nil {
+			return usagef("-dir %s: cannot create the results folder: %v", o.paper.dir, err)
+		}
 	}
 	if o.in != "" && e.pend == nil {
 		for _, p := range strings.Split(o.in, ",") {
@@ -56,21 +62,17 @@ func (e *env) checkFiles() error {
 		}
 		return usagef("%v", err)
 	}
-	if e.resumeFile != "" {
-		return nil
-	}
 	return nil
 }
 
-// writeFile writes data to path atomically.
+// writeFile writes data to path atomically (analysis/outfile): a unique temporary file
+// in the target's folder, renamed over it; a symlink is written through to its target.
 func writeFile(path string, data []byte) error {
-	if err := analysis.WriteFileAtomic(path, data); err != nil {
-		return fmt.Errorf("%w", err)
-	}
-	return nil
+	return outfile.WriteFile(path, data)
 }
 
-// checkOutputs is replaced by analysis/outfile once it lands.
+// checkOutputs refuses outputs that are not regular files, cannot be written, or are
+// the same file as an input or another output.
 func checkOutputs(outputs, inputs []string) error {
-	return nil
+	return outfile.Check(outputs, inputs)
 }

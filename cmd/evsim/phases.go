@@ -33,14 +33,14 @@ type env struct {
 	finished   []string // stages done, this run or before the checkpoint
 
 	trainSet, testSet *mnist.Set
-	sleepCfg          runner.SleepConfig // built and checked before any work
-	sleepStart        []byte             // the network as sleep began (snapshot encoding)
-	trainSoFar        runner.TrainStats  // training done before the checkpoint
-	sleepSoFar        runner.SleepStats  // the sleep done so far
-	trainStart        int                // images seen when the run began
-	searchNets        [][]byte           // the sleep search's networks (snapshot encodings)
-	searchUnits       []byte             // the sleep search's finished units
-	ckpt              string             // where an interrupt writes the checkpoint
+	sleepCfg          runner.SleepConfig     // built and checked before any work
+	sleepStart        []byte                 // the network as sleep began (snapshot encoding)
+	trainSoFar        runner.TrainStats      // training done before the checkpoint
+	sleepSoFar        runner.SleepStats      // the sleep done so far
+	trainStart        int                    // images seen when the run began
+	searchNets        [][]byte               // the sleep search's networks (snapshot encodings)
+	searchUnits       func() ([]byte, error) // the sleep search's finished units, encoded
+	ckpt              string                 // where an interrupt writes the checkpoint
 }
 
 // pending is stored in a checkpoint: the invocation to finish and how far it got.

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/evsim/evsim/runner"
 	"github.com/evsim/evsim/runner/experiment"
@@ -92,12 +95,33 @@ func (e *env) searchPhase() error {
 		total = min(total, o.search.samples)
 	}
 	progress := e.progress("search", total)
+	// Finished units: those of the checkpoint, then each one as it finishes, for the next
+	// checkpoint.
+	var prior []experiment.SearchUnit
+	if e.pend != nil && len(e.pend.Units) > 0 {
+		if err := json.Unmarshal(e.pend.Units, &prior); err != nil {
+			return &badInput{fmt.Errorf("-resume %s: damaged search record: %v", e.resumeFile, err)}
+		}
+	}
+	var mu sync.Mutex
+	units := slices.Clone(prior)
+	e.searchUnits = func() ([]byte, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return json.Marshal(units)
+	}
 	var rows []experiment.SearchRow
 	err = e.stage("search", func() error {
 		rows, err = experiment.SearchSleep(e.ctx, experiment.SearchConfig{
 			Nets: nets, Space: sp, Base: base, Samples: o.search.samples,
 			Label: o.label, Validation: o.search.validation, Set: e.trainSet, Engine: e.spec, Workers: o.workers, Seed: o.seed,
 			Progress: func(done, _ int) { progress(done) },
+			Prior:    prior,
+			OnUnit: func(u experiment.SearchUnit) {
+				mu.Lock()
+				units = append(units, u)
+				mu.Unlock()
+			},
 		})
 		return err
 	})

@@ -23,8 +23,8 @@ func summary(w io.Writer, r *Results, o *options) error {
 	}
 	if t := r.Train; t != nil {
 		warm := ""
-		if t.WarmupImages > 0 && t.ImagesSeen-t.Images < t.WarmupImages {
-			warm = fmt.Sprintf(" (the first %d at inhibition ×%g)", t.WarmupImages, t.WarmupInh)
+		if start := t.ImagesSeen - t.Images; t.WarmupImages > 0 && start < t.WarmupImages {
+			warm = fmt.Sprintf(" (%d in the inhibition warm-up, ×%g)", min(t.WarmupImages, t.ImagesSeen)-start, t.WarmupInh)
 		}
 		line("trained", "%d images%s, %.0f images/s; %d images seen in all", t.Images, warm, t.ImagesPerSec, t.ImagesSeen)
 		line("thresholds", "mean θ %.2f mV", t.MeanTheta)
