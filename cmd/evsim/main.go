@@ -260,7 +260,7 @@ func (e *env) dataDir() (string, error) {
 	}
 	d, err := mnist.DefaultDir()
 	if err != nil {
-		return "", &badInput{err}
+		return "", dataError(err)
 	}
 	e.dir = d
 	return d, nil
@@ -275,7 +275,7 @@ func (e *env) training() (*mnist.Set, error) {
 		return nil, err
 	}
 	if e.trainSet, err = mnist.Load(dir, "train", 0); err != nil {
-		return nil, &badInput{err}
+		return nil, dataError(err)
 	}
 	return e.trainSet, nil
 }
@@ -289,7 +289,12 @@ func (e *env) testing(n int) (*mnist.Set, error) {
 		return nil, err
 	}
 	if e.testSet, err = mnist.Load(dir, "t10k", n); err != nil {
-		return nil, &badInput{err}
+		return nil, dataError(err)
 	}
 	return e.testSet, nil
+}
+
+// dataError is a bad or missing MNIST file: exit 2, with the flag that names another folder.
+func dataError(err error) error {
+	return &badInput{fmt.Errorf("%w (the folder is set with -data DIR)", err)}
 }

@@ -402,3 +402,66 @@ func TestNoCommandIsRun(t *testing.T) {
 		t.Fatalf("no command: %v, %+v", err, r)
 	}
 }
+
+// TestCheckpointSelfContained: a checkpoint resumes from another folder after its -in
+// is gone, and writes -out where the interrupted run would have (a relative -out is
+// recorded as an absolute path); its statistics cover the whole run.
+func TestCheckpointSelfContained(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	t.Chdir(a)
+	mustRun(t, "train", "-n", "5", "-train", "10", "-label", "20", "-out", "in.snap", "-quiet")
+	args := []string{"sleep", "-in", "in.snap", "-out", "slept.snap", "-label", "20", "-test", "20", "-sleep-ms", "1500", "-quiet", "-json"}
+	want := mustRun(t, args...)
+	wantSnap, _ := os.ReadFile("slept.snap")
+	os.Remove("slept.snap")
+	if _, e, code := runArgs(t, interruptAt(t, "sleep", 1000), args...); code != 130 {
+		t.Fatalf("exit %d: %s", code, e)
+	}
+	testHook = nil
+	os.Remove("in.snap")
+	ckpt := filepath.Join(a, "slept.snap.resume")
+	t.Chdir(b)
+	got := mustRun(t, "-resume", ckpt, "-quiet", "-json")
+	gotSnap, err := os.ReadFile(filepath.Join(a, "slept.snap"))
+	if err != nil || !bytes.Equal(gotSnap, wantSnap) {
+		t.Fatalf("resumed from another folder: %v, snapshot equal %v", err, bytes.Equal(gotSnap, wantSnap))
+	}
+	var rw, rg Results
+	json.Unmarshal([]byte(want), &rw)
+	json.Unmarshal([]byte(got), &rg)
+	if rw.Sleep == nil || rg.Sleep == nil || rw.Sleep.Stats != rg.Sleep.Stats || rw.Sleep.AwakeRateHz != rg.Sleep.AwakeRateHz || rg.Sleep.TestBefore == nil {
+		t.Fatalf("resumed sleep statistics differ: %+v\nwant %+v", rg.Sleep, rw.Sleep)
+	}
+}
+
+// TestCraftedCheckpoints: checkpoints whose run record is incomplete or inconsistent are
+// refused with exit 2 and one line, never a panic.
+func TestCraftedCheckpoints(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base.snap")
+	mustRun(t, "train", "-n", "4", "-train", "3", "-label", "10", "-out", base, "-quiet")
+	for _, rec := range []string{
+		`{"args":["-resume"]}`,
+		`{"args":[]}`,
+		`{"args":["run","-n=0"]}`,
+		`{"args":["run"],"done":["dreaming"]}`,
+		`{"args":["run"],"start":-7}`,
+		`{"args":["run"],"start":999}`,
+		`{"args":["paper"]}`,
+		`{"args":["run"],"results":{"seconds":"many"}}`,
+	} {
+		s, err := runner.LoadSnapshot(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Meta.Pending = json.RawMessage(rec)
+		p := filepath.Join(dir, "c.resume")
+		if err := s.Save(p); err != nil {
+			t.Fatal(err)
+		}
+		_, stderr, code := runArgs(t, context.Background(), "-resume", p)
+		if code != 2 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || strings.Contains(stderr, "panic") {
+			t.Errorf("record %s: exit %d, %q", rec, code, stderr)
+		}
+	}
+}

@@ -52,6 +52,7 @@ func (e *env) paperPhase() error {
 	// The preset (validated by default), with any sleep flag given applied on top.
 	cfg.Sleep = o.sleep.config(o.set)
 	cfg.Train, cfg.TestSet = e.trainSet, e.testSet
+	cfg.Command = e.res.Provenance.Command
 	t0 := time.Now()
 	logged := 0
 	cfg.Log = func(format string, a ...any) {

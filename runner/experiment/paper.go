@@ -34,6 +34,9 @@ import (
 // (awake-partial.snap) from which the same settings continue bit-identically, so a rerun
 // completes to the same files as an uninterrupted run.
 type PaperConfig struct {
+	// Command is the command line that asked for the report, recorded in it (not part of
+	// any key: it does not change a result).
+	Command []string
 	Dir     string
 	NExc    int
 	Seeds   []uint64

@@ -68,6 +68,7 @@ func (l *LevelSummary) UnmarshalJSON(b []byte) error {
 // it reports, not of the configuration that asked for them.
 type PaperReport struct {
 	Program      string                `json:"program"`
+	Command      []string              `json:"command,omitempty"`
 	NExc         int                   `json:"n_exc"`
 	Seeds        []uint64              `json:"seeds"`
 	Engine       runner.EngineSpec     `json:"engine"`
@@ -146,7 +147,7 @@ func (rep *PaperReport) describe(cells []Cell) error {
 // the cells and the awake snapshots they were computed from; of cfg only Dir and TestSet
 // (for the example digits of Fig. 4A) are used.
 func WriteReport(cfg PaperConfig, cells []Cell) (*PaperReport, error) {
-	rep := &PaperReport{Cells: cells}
+	rep := &PaperReport{Cells: cells, Command: cfg.Command}
 	if err := rep.describe(cells); err != nil {
 		return nil, err
 	}
@@ -446,8 +447,8 @@ func markdown(rep *PaperReport) string {
 	for _, l := range rep.Levels {
 		levels = append(levels, l.Level)
 	}
-	fmt.Fprintf(&b, "%d excitatory neurons, seeds %v, training levels %v (inhibition warm-up: %d images at ×%g), engine %v, labels from %d training images, %d test images (%d per distortion level at %d images). Sleep: %+v, input gain %g, %g ms. Program %s.\n\n",
-		rep.NExc, rep.Seeds, levels, rep.WarmupImages, rep.WarmupInh, rep.Engine, rep.Label, rep.Test, rep.Distort, rep.Focus, rep.Sleep.Changes, rep.Sleep.InputGain, rep.Sleep.DurationMS, rep.Program)
+	fmt.Fprintf(&b, "%d excitatory neurons, seeds %v, training levels %v (inhibition warm-up: %d images at ×%g), engine %v, labels from %d training images, %d test images (%d per distortion level at %d images). Sleep: %+v, input gain %g, %g ms. Program %s. Command: %s.\n\n",
+		rep.NExc, rep.Seeds, levels, rep.WarmupImages, rep.WarmupInh, rep.Engine, rep.Label, rep.Test, rep.Distort, rep.Focus, rep.Sleep.Changes, rep.Sleep.InputGain, rep.Sleep.DurationMS, rep.Program, strings.Join(rep.Command, " "))
 	fmt.Fprintf(&b, "Every line below is computed from `results.json` by evsim; nothing is written by hand.\n\n")
 	fmt.Fprintf(&b, "| figure | the paper | this run | reproduced | files |\n| --- | --- | --- | --- | --- |\n")
 	for _, c := range rep.Claims {

@@ -70,8 +70,8 @@ var (
 
 // Fix hints appended to error messages.
 const (
-	fixRedownload = "re-download with `go clean -modcache && go mod download " + ModulePath + "` or pass -data DIR"
-	fixFind       = "run `go mod download " + ModulePath + "` inside the evsim module, or pass -data DIR"
+	fixRedownload = "re-download with `go clean -modcache && go mod download " + ModulePath + "` or load the four IDX files from a folder of your own"
+	fixFind       = "run `go mod download " + ModulePath + "` inside the evsim module, or load the four IDX files from a folder of your own"
 )
 
 // Error describes a missing or malformed data file.

