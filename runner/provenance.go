@@ -1,8 +1,13 @@
 package runner
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
 	"runtime"
 	"runtime/debug"
+	"sync"
 )
 
 // Provenance says which program wrote a result and how it was invoked. Snapshots, JSON
@@ -17,6 +22,9 @@ type Provenance struct {
 	Revision  string `json:"vcs_revision,omitempty"`
 	Modified  bool   `json:"vcs_modified,omitempty"`
 	GoVersion string `json:"go_version"`
+	// Binary is the SHA-256 of the running executable, recorded when the build carries no
+	// clean VCS revision (go run, go test, a modified tree): it then tells builds apart.
+	Binary string `json:"binary_sha256,omitempty"`
 	// Command is the command line, program name first.
 	Command []string `json:"command,omitempty"`
 }
@@ -42,5 +50,27 @@ func CurrentProvenance(command []string) Provenance {
 			p.Modified = s.Value == "true"
 		}
 	}
+	if p.Revision == "" || p.Modified {
+		p.Binary = binarySum()
+	}
 	return p
 }
+
+// binarySum is the hex SHA-256 of the running executable ("" if it cannot be read),
+// computed once.
+var binarySum = sync.OnceValue(func() string {
+	path, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
+})

@@ -268,6 +268,10 @@ func Program() string {
 	if pv.Modified {
 		s += " (modified)"
 	}
+	if pv.Binary != "" {
+		// No clean revision (go run, go test, a modified tree): the executable tells builds apart.
+		s += " binary " + pv.Binary[:16]
+	}
 	return s
 }
 
