@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,6 +43,19 @@ func (e *env) checkFiles() error {
 		matches, _ := filepath.Glob(filepath.Join(e.dir, "*-ubyte*"))
 		for _, m := range matches {
 			ins = append(ins, named{"data", m})
+		}
+	}
+	// Temporary files that killed evsim runs left in the output folders are removed once
+	// they are an hour old; the run says which.
+	seen := map[string]bool{}
+	for _, f := range outs {
+		d := filepath.Dir(f.path)
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		if removed, _ := outfile.CleanStale(d, outfile.StaleAge); len(removed) > 0 && !o.quiet {
+			fmt.Fprintf(e.stderr, "evsim: removed %d stale temporary file(s) of killed runs in %s\n", len(removed), d)
 		}
 	}
 	var outPaths, inPaths []string

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"codeberg.org/sbinet/npyio/npz"
 
@@ -463,5 +464,28 @@ func TestCraftedCheckpoints(t *testing.T) {
 		if code != 2 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || strings.Contains(stderr, "panic") {
 			t.Errorf("record %s: exit %d, %q", rec, code, stderr)
 		}
+	}
+}
+
+// TestStaleTempFilesRemoved: temporary files a killed run left in an output folder are
+// removed by the next run once an hour old, and named on stderr; younger ones stay.
+func TestStaleTempFilesRemoved(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, ".n.snap.evsim-tmp-0123456789abcdef")
+	young := filepath.Join(dir, ".n.snap.evsim-tmp-fedcba9876543210")
+	for _, p := range []string{old, young} {
+		os.WriteFile(p, []byte("partial"), 0o644)
+	}
+	past := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(old, past, past)
+	_, stderr, code := runArgs(t, context.Background(), "train", "-n", "3", "-train", "1", "-label", "0", "-out", filepath.Join(dir, "n.snap"))
+	if code != 0 || !strings.Contains(stderr, "removed 1 stale temporary file") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(old); err == nil {
+		t.Error("the stale temporary file is still there")
+	}
+	if _, err := os.Stat(young); err != nil {
+		t.Error("a young temporary file (maybe a running writer's) was removed")
 	}
 }
