@@ -165,7 +165,7 @@ func loadSnapshot(path string) (*Snapshot, error) {
 		return nil, fmt.Errorf("cannot read: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, bad("it is %s, not a regular file", describeMode(fi.Mode()))
+		return nil, bad("it is %s, not a regular file", outfile.Describe(fi.Mode()))
 	}
 	size := fi.Size()
 	head := make([]byte, headerLen)
@@ -201,23 +201,6 @@ func loadSnapshot(path string) (*Snapshot, error) {
 		return nil, bad("checksum mismatch: the file is truncated or corrupted (%v)", err)
 	}
 	return DecodeSnapshot(data)
-}
-
-// describeMode names a non-regular file mode.
-func describeMode(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a block device"
-	case m&os.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	}
-	return "a special file (" + m.String() + ")"
 }
 
 // parseHeader checks the magic, version and meta length of a file of size bytes and

@@ -225,7 +225,7 @@ func checkTarget(path string, probe bool) (string, fs.FileInfo, error) {
 	case err != nil:
 		return "", nil, &Error{Path: name, Kind: ErrNotWritable, Msg: "cannot inspect", Err: err}
 	case !fi.Mode().IsRegular():
-		return "", nil, &Error{Path: name, Kind: ErrNotRegular, Msg: "is " + describe(fi.Mode()) + ", not a regular file",
+		return "", nil, &Error{Path: name, Kind: ErrNotRegular, Msg: "is " + Describe(fi.Mode()) + ", not a regular file",
 			Fix: "an output must be a regular file or a new path; choose another path"}
 	case fi.Mode().Perm()&0o222 == 0:
 		return "", nil, &Error{Path: name, Kind: ErrNotWritable, Msg: fmt.Sprintf("is read-only (mode %04o)", fi.Mode().Perm()),
@@ -253,8 +253,9 @@ func checkTarget(path string, probe bool) (string, fs.FileInfo, error) {
 	return t, fi, nil
 }
 
-// describe names a non-regular file mode.
-func describe(m fs.FileMode) string {
+// Describe names a file mode in words ("a FIFO", "a character device"), for messages
+// that refuse a file that is not a regular one.
+func Describe(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"
@@ -415,7 +416,7 @@ func (f *File) Commit() (err error) {
 	// The target may have changed since Create: never rename over anything but a
 	// regular file.
 	if fi, err := os.Lstat(f.target); err == nil && !fi.Mode().IsRegular() {
-		return &Error{Path: f.path, Kind: ErrNotRegular, Msg: f.target + " became " + describe(fi.Mode()) + " while it was written",
+		return &Error{Path: f.path, Kind: ErrNotRegular, Msg: f.target + " became " + Describe(fi.Mode()) + " while it was written",
 			Fix: "an output must be a regular file or a new path; choose another path"}
 	}
 	if err := os.Rename(f.f.Name(), f.target); err != nil {
