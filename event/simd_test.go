@@ -81,3 +81,45 @@ func trainNet(nExc int) *model.Network {
 	}
 	return net
 }
+
+// TestWorkersIdentical: training one network with its fan-out spread over 1, 2 and 3
+// goroutines gives the same spikes, counts and final state, bit for bit, on both kernel
+// paths. Blocks of 8 neurons here, so that 37 neurons make uneven blocks and tails.
+func TestWorkersIdentical(t *testing.T) {
+	defer event.SetMinBlock(8)()
+	const nExc = 37
+	trials := enginetest.Trials(32, 4, 350, 150)
+	r := model.AwakeN(nExc).ForImage(0)
+	net := trainNet(nExc)
+	for _, portable := range []bool{false, true} {
+		vec.ForcePortable(portable)
+		r1, c1, n1 := trainRun(t, net, r, trials, nil)
+		if len(r1) < 10 {
+			t.Fatalf("only %d spikes: the case must exercise spikes and STDP", len(r1))
+		}
+		for _, w := range []int{2, 3} {
+			var got int
+			rw, cw, nw := trainRun(t, net, r, trials, func(e *event.Engine) { e.SetWorkers(w); got = e.Workers() })
+			if got != w {
+				t.Fatalf("SetWorkers(%d): Workers() = %d", w, got)
+			}
+			if !slices.Equal(r1, rw) || !slices.Equal(c1, cw) || !sameState(n1, nw) {
+				t.Fatalf("portable=%v: %d workers differ from one", portable, w)
+			}
+		}
+	}
+	vec.ForcePortable(false)
+}
+
+// SetWorkers never gives a worker fewer than the smallest block (1,024 neurons by default).
+func TestWorkersLimit(t *testing.T) {
+	e, err := event.New(trainNet(37), model.Awake())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{-1, 0, 1, 2, 64} {
+		if e.SetWorkers(n); e.Workers() != 1 {
+			t.Fatalf("37 neurons, SetWorkers(%d): Workers() = %d, want 1", n, e.Workers())
+		}
+	}
+}
