@@ -7,6 +7,7 @@ import (
 	"github.com/evsim/evsim/event"
 	"github.com/evsim/evsim/event/enginetest"
 	"github.com/evsim/evsim/event/stepped"
+	"github.com/evsim/evsim/internal/vec"
 	"github.com/evsim/evsim/model"
 )
 
@@ -47,4 +48,28 @@ func benchPresent(b *testing.B, p enginetest.Presenter, n int, trials []model.Tr
 	sec := b.Elapsed().Seconds()
 	b.ReportMetric(float64(k)/sec, "presentations/s")
 	b.ReportMetric(float64(syn()-syn0)/sec, "synevents/s")
+}
+
+// BenchmarkFloor is the bare fan-out loop over the same input spikes as BenchmarkPresent:
+// the kernel (vec.Axpy2) over each input's weight row, and nothing else. The engine's
+// synevents/s divided by this one's says how close it runs to the hardware.
+func BenchmarkFloor(b *testing.B) {
+	trials := enginetest.Trials(11, 32, 350, 150)
+	for _, n := range []int{100, 400} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			net := convergenceNet(n)
+			a, c := make([]float64, n), make([]float64, n)
+			var syn int64
+			k := 0
+			for b.Loop() {
+				for _, in := range trials[k%len(trials)].Inputs {
+					i := int(in.Idx)
+					vec.Axpy2(a, c, net.W[i*n:(i+1)*n], 1e-9, -1e-9)
+				}
+				syn += int64(len(trials[k%len(trials)].Inputs) * n)
+				k++
+			}
+			b.ReportMetric(float64(syn)/b.Elapsed().Seconds(), "synevents/s")
+		})
+	}
 }

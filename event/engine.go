@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/floats"
-
 	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/queue"
 )
@@ -107,6 +105,9 @@ type Engine struct {
 	// Record, if not nil, receives every spike (excitatory and inhibitory) in time order.
 	Record *[]model.Spike
 	Stats  Stats
+
+	workers int   // goroutines of the fan-out (SetWorkers)
+	team    *team // their helpers, during Present
 }
 
 // New builds an engine over net with regime r; the regime is validated first.
@@ -128,6 +129,7 @@ func New(net *model.Network, r model.Regime) (*Engine, error) {
 		refr:    make([]bool, n),
 		ti:      make([]float64, n),
 		verI:    make([]uint32, n),
+		workers: 1,
 	}
 	e.rebase = 18 * r.TauS // e^{18} ≈ 6.6e7: far from overflow, no loss of precision
 	e.preHorizon = model.CutHorizon(r.TauPre, r.TraceCut)
@@ -172,6 +174,9 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 		e.posts.Rebuild(net.LastPost, 0, e.postHorizon)
 	}
 	colMax := net.ColMax() // recomputed here, before any screening relies on it
+	if e.team = e.startTeam(); e.team != nil {
+		defer func() { e.team.stop(); e.team = nil }()
+	}
 
 	// Load the state into the scaled basis with the frame at 0.
 	e.tf, e.em, e.es = 0, 1, 1
@@ -336,9 +341,8 @@ func (e *Engine) input(t float64, i int, colMax []float64) {
 	alpha := e.r.JIn * e.ke.Kappa / e.em
 	beta := e.r.JIn / e.es
 	row := net.W[i*net.NExc : (i+1)*net.NExc]
-	// Two axpys over a contiguous row (gonum's assembly kernel: 3-4x a plain Go loop).
-	floats.AddScaled(e.a, alpha, row)
-	floats.AddScaled(e.c, beta, row)
+	// Two axpys over a contiguous row in one pass (AVX2 where the CPU has it).
+	e.fanOut(row, alpha, beta)
 	e.Stats.Inputs++
 	e.Stats.SynEvents += int64(len(row))
 	if e.r.Plastic {
@@ -433,10 +437,7 @@ func (e *Engine) fireInh(t float64, j int, colMax []float64) {
 	alpha := -e.r.JIE * e.ke.Kappa / e.em
 	beta := -e.r.JIE / e.es
 	aj, cj := e.a[j], e.c[j]
-	for k := range e.a {
-		e.a[k] += alpha
-		e.c[k] += beta
-	}
+	e.addAll(alpha, beta)
 	e.a[j], e.c[j] = aj, cj
 	// Inhibition only lowers membranes, so screening bounds stay valid; predictions do not.
 	old := e.pend

@@ -54,3 +54,25 @@ func BenchmarkTest(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTrainLarge: training at 6,400 neurons (Diehl & Cook's largest network) on one
+// and two workers (TrainConfig.Workers), after a short warm-up.
+func BenchmarkTrainLarge(b *testing.B) {
+	set := trainSet(b, 2000)
+	r := model.Awake()
+	r.WarmupImages = 0
+	base := NewNetwork(784, 6400, 1)
+	if _, err := Train(context.Background(), base, TrainConfig{Set: set, Count: 10, Seed: 1, Engine: EngineSpec{Kind: "event"}, Regime: r}); err != nil {
+		b.Fatal(err)
+	}
+	for _, w := range []int{1, 2} {
+		b.Run(fmt.Sprintf("n=6400/workers=%d", w), func(b *testing.B) {
+			net := base.Clone()
+			b.ResetTimer()
+			if _, err := Train(context.Background(), net, TrainConfig{Set: set, Start: 10, Count: b.N, Seed: 1, Engine: EngineSpec{Kind: "event"}, Regime: r, Workers: w}); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
+		})
+	}
+}

@@ -16,6 +16,10 @@ type TrainConfig struct {
 	Seed   uint64
 	Engine EngineSpec
 	Regime model.Regime // usually model.Awake()
+	// Workers is how many goroutines share each spike's fan-out over the neurons of the
+	// one network (engines that support it: event.Engine.SetWorkers); 0 or 1: one. The
+	// result is the same for every value.
+	Workers int
 	// Progress, if not nil, is called after each image with the number done so far.
 	Progress func(done int)
 }
@@ -51,7 +55,7 @@ func Train(ctx context.Context, net *model.Network, cfg TrainConfig) (TrainStats
 	// One engine per stretch of the sequence with one regime: the warm-up images, then the
 	// rest. The network's state lives in net, so a new engine continues where the last left.
 	engRegime := cfg.Regime.ForImage(cfg.Start)
-	eng, err := cfg.Engine.New(net, engRegime)
+	eng, err := newTrainEngine(net, cfg, engRegime)
 	if err != nil {
 		return st, err
 	}
@@ -64,7 +68,7 @@ func Train(ctx context.Context, net *model.Network, cfg TrainConfig) (TrainStats
 		}
 		pos := cfg.Start + k
 		if r := cfg.Regime.ForImage(pos); r != engRegime {
-			if eng, err = cfg.Engine.New(net, r); err != nil {
+			if eng, err = newTrainEngine(net, cfg, r); err != nil {
 				return st, err
 			}
 			engRegime = r
@@ -100,6 +104,18 @@ func Train(ctx context.Context, net *model.Network, cfg TrainConfig) (TrainStats
 		}
 	}
 	return st, nil
+}
+
+// newTrainEngine builds cfg's engine over net with regime r and cfg.Workers.
+func newTrainEngine(net *model.Network, cfg TrainConfig, r model.Regime) (Engine, error) {
+	eng, err := cfg.Engine.New(net, r)
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := eng.(interface{ SetWorkers(int) }); ok {
+		p.SetWorkers(cfg.Workers)
+	}
+	return eng, nil
 }
 
 func sum(c []int32) int64 {

@@ -1,0 +1,125 @@
+package event_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/evsim/evsim/event"
+	"github.com/evsim/evsim/event/enginetest"
+	"github.com/evsim/evsim/internal/vec"
+	"github.com/evsim/evsim/model"
+)
+
+// trainRun trains a copy of net on trials (STDP, adaptive thresholds, normalization before
+// each trial, as runner.Train does) and returns every spike, the counts and the final state.
+func trainRun(t *testing.T, net *model.Network, r model.Regime, trials []model.Trial, setup func(*event.Engine)) ([]model.Spike, []int32, *model.Network) {
+	t.Helper()
+	net = net.Clone()
+	e, err := event.New(net, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(e)
+	}
+	var rec []model.Spike
+	e.Record = &rec
+	var all []int32
+	for k := range trials {
+		net.NormalizeColumns(r.ColumnSum, nil)
+		c := make([]int32, net.NExc)
+		if err := e.Present(&trials[k], c); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, c...)
+	}
+	return rec, all, net
+}
+
+// stateBits lists every float of a network's state, weights included.
+func stateBits(n *model.Network) [][]float64 {
+	return [][]float64{n.W, n.U, n.I, n.RefEnd, n.Theta, n.UI, n.II, n.RefEndI, n.LastPre, n.LastPost}
+}
+
+func sameState(a, b *model.Network) bool {
+	return slices.EqualFunc(stateBits(a), stateBits(b), func(x, y []float64) bool {
+		return slices.EqualFunc(x, y, func(p, q float64) bool { return p == q || (p != p && q != q) })
+	})
+}
+
+// TestSIMDMatchesPortable: training with the AVX2 kernels and with the portable Go path
+// gives the same spikes (times to the bit), counts and final state (every weight). 37
+// neurons: the kernels' 8-lane loop and their scalar tail both run.
+func TestSIMDMatchesPortable(t *testing.T) {
+	if !vec.SIMD() {
+		t.Log("this CPU has no AVX2: both runs take the portable path")
+	}
+	const nExc = 37
+	trials := enginetest.Trials(31, 4, 350, 150)
+	r := model.AwakeN(nExc).ForImage(0)
+	net := trainNet(nExc)
+	rs, cs, ns := trainRun(t, net, r, trials, nil)
+	vec.ForcePortable(true)
+	defer vec.ForcePortable(false)
+	rp, cp, np := trainRun(t, net, r, trials, nil)
+	if len(rs) < 10 {
+		t.Fatalf("only %d spikes: the case must exercise spikes and STDP", len(rs))
+	}
+	if !slices.Equal(rs, rp) || !slices.Equal(cs, cp) || !sameState(ns, np) {
+		t.Fatal("the AVX2 and portable paths differ")
+	}
+	if sameState(net, ns) {
+		t.Fatal("training changed nothing: the comparison would be empty")
+	}
+}
+
+// trainNet is a network with MNIST-sized input in Diehl & Cook's initial state, θ spread.
+func trainNet(nExc int) *model.Network {
+	net := convergenceNet(nExc)
+	for j := range net.Theta {
+		net.Theta[j] = 0.5 * float64(j%5)
+	}
+	return net
+}
+
+// TestWorkersIdentical: training one network with its fan-out spread over 1, 2 and 3
+// goroutines gives the same spikes, counts and final state, bit for bit, on both kernel
+// paths. Blocks of 8 neurons here, so that 37 neurons make uneven blocks and tails.
+func TestWorkersIdentical(t *testing.T) {
+	defer event.SetMinBlock(8)()
+	const nExc = 37
+	trials := enginetest.Trials(32, 4, 350, 150)
+	r := model.AwakeN(nExc).ForImage(0)
+	net := trainNet(nExc)
+	for _, portable := range []bool{false, true} {
+		vec.ForcePortable(portable)
+		r1, c1, n1 := trainRun(t, net, r, trials, nil)
+		if len(r1) < 10 {
+			t.Fatalf("only %d spikes: the case must exercise spikes and STDP", len(r1))
+		}
+		for _, w := range []int{2, 3} {
+			var got int
+			rw, cw, nw := trainRun(t, net, r, trials, func(e *event.Engine) { e.SetWorkers(w); got = e.Workers() })
+			if got != w {
+				t.Fatalf("SetWorkers(%d): Workers() = %d", w, got)
+			}
+			if !slices.Equal(r1, rw) || !slices.Equal(c1, cw) || !sameState(n1, nw) {
+				t.Fatalf("portable=%v: %d workers differ from one", portable, w)
+			}
+		}
+	}
+	vec.ForcePortable(false)
+}
+
+// SetWorkers never gives a worker fewer than the smallest block (1,024 neurons by default).
+func TestWorkersLimit(t *testing.T) {
+	e, err := event.New(trainNet(37), model.Awake())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{-1, 0, 1, 2, 64} {
+		if e.SetWorkers(n); e.Workers() != 1 {
+			t.Fatalf("37 neurons, SetWorkers(%d): Workers() = %d, want 1", n, e.Workers())
+		}
+	}
+}

@@ -1,0 +1,158 @@
+// Command asm generates the AVX2 kernels of package vec with avo:
+//
+//	cd internal/vec/asm && go run . -out ../vec_amd64.s -stubs ../stub_amd64.go -pkg vec
+//
+// (go generate ./internal/vec does the same). It is its own module, so that the simulator
+// does not depend on avo; the generated files are committed.
+//
+// Every kernel rounds as the portable Go code in vec.go does: a product is rounded before
+// it is added (VMULPD then VADDPD, never a fused multiply-add), so both paths give the
+// same bits. The fused variant Axpy2FMA exists for the measurement in the benchmarks only.
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+func main() {
+	ConstraintExpr("amd64")
+	axpy2("axpy2AVX2", false)
+	axpy2("axpy2FMA", true)
+	addConst2()
+	Generate()
+}
+
+// axpy2 emits a[k] += alpha·w[k]; c[k] += beta·w[k] for k < len(w), 8 lanes per iteration
+// (two ymm registers per array), then a scalar tail. The caller checks the lengths.
+func axpy2(name string, fused bool) {
+	TEXT(name, NOSPLIT, "func(a, c, w []float64, alpha, beta float64)")
+	if fused {
+		Doc(name + " is axpy2AVX2 with fused multiply-adds (AVX2 + FMA): for measurement only; it rounds differently.")
+	} else {
+		Doc(name + " sets a[k] += alpha·w[k] and c[k] += beta·w[k] for k < len(w), rounding each product (AVX2).")
+	}
+	pa := Load(Param("a").Base(), GP64())
+	pc := Load(Param("c").Base(), GP64())
+	pw := Load(Param("w").Base(), GP64())
+	n := Load(Param("w").Len(), GP64())
+	al, be := YMM(), YMM()
+	VBROADCASTSD(Load(Param("alpha"), XMM()), al)
+	VBROADCASTSD(Load(Param("beta"), XMM()), be)
+	i := GP64()
+	XORQ(i, i)
+
+	// Main loop: 8 elements.
+	end8 := GP64()
+	MOVQ(n, end8)
+	ANDQ(I32(-8), end8)
+	Label(name + "_loop8")
+	CMPQ(i, end8)
+	JGE(LabelRef(name + "_tail"))
+	w0, w1 := YMM(), YMM()
+	VMOVUPD(Mem{Base: pw, Index: i, Scale: 8}, w0)
+	VMOVUPD(Mem{Base: pw, Index: i, Scale: 8, Disp: 32}, w1)
+	for _, dst := range []struct {
+		p reg.Register
+		f reg.VecVirtual
+	}{{pa, al}, {pc, be}} {
+		x0, x1 := YMM(), YMM()
+		m0 := Mem{Base: dst.p, Index: i, Scale: 8}
+		m1 := Mem{Base: dst.p, Index: i, Scale: 8, Disp: 32}
+		if fused {
+			VMOVUPD(m0, x0)
+			VMOVUPD(m1, x1)
+			VFMADD231PD(dst.f, w0, x0) // x0 += w0·f, one rounding
+			VFMADD231PD(dst.f, w1, x1)
+		} else {
+			VMULPD(dst.f, w0, x0) // x0 = w0·f, rounded
+			VMULPD(dst.f, w1, x1)
+			VADDPD(m0, x0, x0) // x0 += dst, rounded
+			VADDPD(m1, x1, x1)
+		}
+		VMOVUPD(x0, m0)
+		VMOVUPD(x1, m1)
+	}
+	ADDQ(Imm(8), i)
+	JMP(LabelRef(name + "_loop8"))
+
+	// Tail: one element at a time.
+	Label(name + "_tail")
+	CMPQ(i, n)
+	JGE(LabelRef(name + "_done"))
+	x := XMM()
+	for _, dst := range []struct {
+		p reg.Register
+		f reg.VecVirtual
+	}{{pa, al}, {pc, be}} {
+		m := Mem{Base: dst.p, Index: i, Scale: 8}
+		y := XMM()
+		VMOVSD(Mem{Base: pw, Index: i, Scale: 8}, x)
+		if fused {
+			VMOVSD(m, y)
+			VFMADD231SD(dst.f.AsX(), x, y)
+		} else {
+			VMULSD(dst.f.AsX(), x, y)
+			VADDSD(m, y, y)
+		}
+		VMOVSD(y, m)
+	}
+	INCQ(i)
+	JMP(LabelRef(name + "_tail"))
+
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// addConst2 emits a[k] += alpha; c[k] += beta for k < len(a) (len(c) >= len(a)).
+func addConst2() {
+	name := "addConst2AVX2"
+	TEXT(name, NOSPLIT, "func(a, c []float64, alpha, beta float64)")
+	Doc(name + " sets a[k] += alpha and c[k] += beta for k < len(a) (AVX2).")
+	pa := Load(Param("a").Base(), GP64())
+	pc := Load(Param("c").Base(), GP64())
+	n := Load(Param("a").Len(), GP64())
+	al, be := YMM(), YMM()
+	VBROADCASTSD(Load(Param("alpha"), XMM()), al)
+	VBROADCASTSD(Load(Param("beta"), XMM()), be)
+	i := GP64()
+	XORQ(i, i)
+	end8 := GP64()
+	MOVQ(n, end8)
+	ANDQ(I32(-8), end8)
+	Label(name + "_loop8")
+	CMPQ(i, end8)
+	JGE(LabelRef(name + "_tail"))
+	for _, dst := range []struct {
+		p reg.Register
+		f reg.VecVirtual
+	}{{pa, al}, {pc, be}} {
+		for _, d := range []int{0, 32} {
+			m := Mem{Base: dst.p, Index: i, Scale: 8, Disp: d}
+			x := YMM()
+			VADDPD(m, dst.f, x)
+			VMOVUPD(x, m)
+		}
+	}
+	ADDQ(Imm(8), i)
+	JMP(LabelRef(name + "_loop8"))
+	Label(name + "_tail")
+	CMPQ(i, n)
+	JGE(LabelRef(name + "_done"))
+	for _, dst := range []struct {
+		p reg.Register
+		f reg.VecVirtual
+	}{{pa, al}, {pc, be}} {
+		m := Mem{Base: dst.p, Index: i, Scale: 8}
+		x := XMM()
+		VADDSD(m, dst.f.AsX(), x)
+		VMOVSD(x, m)
+	}
+	INCQ(i)
+	JMP(LabelRef(name + "_tail"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}

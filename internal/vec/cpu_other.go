@@ -1,0 +1,13 @@
+//go:build !amd64
+
+package vec
+
+const hasAVX2, hasFMA = false, false
+
+func axpy2AVX2(a, c, w []float64, alpha, beta float64) { panic("vec: no AVX2 on this architecture") }
+
+func axpy2FMA(a, c, w []float64, alpha, beta float64) {
+	panic("vec: no FMA kernel on this architecture")
+}
+
+func addConst2AVX2(a, c []float64, alpha, beta float64) { panic("vec: no AVX2 on this architecture") }

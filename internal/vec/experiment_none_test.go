@@ -1,0 +1,12 @@
+//go:build !(goexperiment.simd && amd64)
+
+package vec
+
+// experimental kernels are measured only under GOEXPERIMENT=simd (see experiment_simd_test.go).
+func experimental(a, c, w []float64) []struct {
+	name string
+	f    func()
+	ok   bool
+} {
+	return nil
+}

@@ -1,0 +1,99 @@
+package vec
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// ref is the definition: each product rounded, then added.
+func ref(a, c, w []float64, alpha, beta float64) {
+	for k := range w {
+		p, q := alpha*w[k], beta*w[k]
+		a[k], c[k] = a[k]+p, c[k]+q
+	}
+}
+
+func randSlice(rng *rand.Rand, n int) []float64 {
+	s := make([]float64, n)
+	for k := range s {
+		// Mixed magnitudes, so that rounding differences would show.
+		s[k] = (rng.Float64() - 0.3) * math.Ldexp(1, rng.IntN(40)-20)
+	}
+	return s
+}
+
+func same(x, y []float64) bool {
+	for k := range x {
+		if math.Float64bits(x[k]) != math.Float64bits(y[k]) {
+			return false
+		}
+	}
+	return len(x) == len(y)
+}
+
+// Both paths equal the definition bit for bit, at every length (every tail) and with
+// special values; the untouched elements beyond len(w) stay untouched.
+func TestAxpy2BothPaths(t *testing.T) {
+	if !hasAVX2 {
+		t.Log("no AVX2 on this CPU: only the portable path is tested")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, portable := range []bool{false, true} {
+		ForcePortable(portable)
+		for n := range 70 {
+			w := randSlice(rng, n)
+			if n > 3 {
+				w[1], w[2], w[3] = math.SmallestNonzeroFloat64, math.Inf(1), -0.0
+			}
+			a0, c0 := randSlice(rng, n+3), randSlice(rng, n+3)
+			alpha, beta := rng.NormFloat64()*1e3, -rng.Float64()
+			wantA, wantC := append([]float64(nil), a0...), append([]float64(nil), c0...)
+			ref(wantA, wantC, w, alpha, beta)
+			a, c := append([]float64(nil), a0...), append([]float64(nil), c0...)
+			Axpy2(a, c, w, alpha, beta)
+			if !same(a, wantA) || !same(c, wantC) {
+				t.Fatalf("portable=%v n=%d: Axpy2 differs from the definition", portable, n)
+			}
+			wantA, wantC = append(wantA[:0], a0...), append(wantC[:0], c0...)
+			for k := range wantA {
+				wantA[k] += alpha
+				wantC[k] += beta
+			}
+			a, c = append(a[:0], a0...), append(c[:0], c0...)
+			AddConst2(a, c, alpha, beta)
+			if !same(a, wantA) || !same(c, wantC) {
+				t.Fatalf("portable=%v n=%d: AddConst2 differs from the definition", portable, n)
+			}
+		}
+	}
+	ForcePortable(false)
+	if SIMD() != hasAVX2 {
+		t.Fatal("ForcePortable(false) did not restore the CPU's choice")
+	}
+}
+
+// The comparison above can tell a fused multiply-add from a rounded product: the fused
+// kernel (measurement only) disagrees with the definition on random data.
+func TestFusedDiffers(t *testing.T) {
+	if !hasFMA {
+		t.Skip("no FMA on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	w, a0, c0 := randSlice(rng, 1000), randSlice(rng, 1000), randSlice(rng, 1000)
+	a, c := append([]float64(nil), a0...), append([]float64(nil), c0...)
+	ref(a0, c0, w, 0.1, 0.7)
+	axpy2FMA(a, c, w, 0.1, 0.7)
+	if same(a, a0) && same(c, c0) {
+		t.Fatal("fused and rounded kernels agree on 1000 random values: the exactness test cannot see fusion")
+	}
+}
+
+func TestLengthPanics(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil {
+			t.Fatal("Axpy2 with a short a did not panic")
+		}
+	}()
+	Axpy2(make([]float64, 3), make([]float64, 8), make([]float64, 8), 1, 1)
+}
