@@ -5,7 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/evsim/evsim/internal/vec"
+	"github.com/evsim/evsim/event/internal/vec"
 )
 
 // minBlock is the smallest block of excitatory neurons that a worker of the parallel

@@ -6,7 +6,7 @@ import (
 
 	"github.com/evsim/evsim/event"
 	"github.com/evsim/evsim/event/enginetest"
-	"github.com/evsim/evsim/internal/vec"
+	"github.com/evsim/evsim/event/internal/vec"
 	"github.com/evsim/evsim/model"
 )
 

@@ -1,8 +1,8 @@
 // Command asm generates the AVX2 kernels of package vec with avo:
 //
-//	cd internal/vec/asm && go run . -out ../vec_amd64.s -stubs ../stub_amd64.go -pkg vec
+//	cd event/internal/vec/asm && go run . -out ../vec_amd64.s -stubs ../stub_amd64.go -pkg vec
 //
-// (go generate ./internal/vec does the same). It is its own module, so that the simulator
+// (go generate ./event/internal/vec does the same). It is its own module, so that the simulator
 // does not depend on avo; the generated files are committed.
 //
 // Every kernel rounds as the portable Go code in vec.go does: a product is rounded before

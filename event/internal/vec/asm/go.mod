@@ -1,4 +1,4 @@
-module github.com/evsim/evsim/internal/vec/asm
+module github.com/evsim/evsim/event/internal/vec/asm
 
 go 1.26.8
 
