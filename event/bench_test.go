@@ -6,8 +6,8 @@ import (
 
 	"github.com/evsim/evsim/event"
 	"github.com/evsim/evsim/event/enginetest"
-	"github.com/evsim/evsim/event/stepped"
 	"github.com/evsim/evsim/event/internal/vec"
+	"github.com/evsim/evsim/event/stepped"
 	"github.com/evsim/evsim/model"
 )
 
