@@ -115,7 +115,11 @@ func sbatchArgs(v string) ([]string, error) {
 		if !strings.HasPrefix(a, "-") {
 			return nil, usagef("-slurm-args %q: %q is not an sbatch option (options start with -, e.g. --partition=short; separate them with spaces)", v, a)
 		}
-		if slices.Contains(sbatchOwn, name) || len(name) == 2 && slices.Contains(sbatchOwn, name[:2]) {
+		short := name[:min(2, len(name))] // -ofile is -o file
+		if slices.Contains(sbatchOwn, name) || !strings.HasPrefix(name, "--") && slices.Contains(sbatchOwn, short) {
+			if !strings.HasPrefix(name, "--") {
+				name = short
+			}
 			return nil, usagef("-slurm-args %q: evsim sets %s itself (one job array per stage, its dependencies and log files)", v, name)
 		}
 		if strings.ContainsAny(a, "'\n") {
