@@ -213,6 +213,10 @@ func (e *env) slurmSubmit(cfg experiment.PaperConfig) error {
 	if err != nil {
 		return fmt.Errorf("-slurm: cannot find the evsim binary for the tasks: %w", err)
 	}
+	if strings.Contains(bin, string(filepath.Separator)+"go-build") {
+		// go run builds into a folder it removes when the command ends.
+		return usagef("-slurm: this evsim is a temporary build of go run (%s), gone before the jobs run: build it into a shared folder (go build -o ~/bin ./cmd/evsim) and run that", bin)
+	}
 	extra, err := sbatchArgs(o.slurm.args)
 	if err != nil {
 		return err
