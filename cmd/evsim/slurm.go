@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/evsim/evsim/runner/experiment"
 )
@@ -392,8 +394,23 @@ func prefixed(v []string) string {
 	return " " + shqAll(v)
 }
 
-// paperTask runs the one task -chain, -cell or -report asks for.
+// paperTask runs the one task -chain or -cell asks for. A task stopped by a signal (a
+// Slurm time limit sends SIGTERM) writes no checkpoint: what it finished is in the results
+// folder, a chain keeps its partial snapshot, and resubmitting continues from there.
 func (e *env) paperTask(cfg experiment.PaperConfig) error {
+	err := e.runPaperTask(cfg)
+	if err != nil && e.ctx.Err() != nil {
+		code := 130
+		var se signalError
+		if errors.As(context.Cause(e.ctx), &se) && se.sig == syscall.SIGTERM {
+			code = 143
+		}
+		return &interrupted{fmt.Sprintf("%v; what it finished is in %s: rerun the same command to continue", context.Cause(e.ctx), cfg.Dir), code}
+	}
+	return err
+}
+
+func (e *env) runPaperTask(cfg experiment.PaperConfig) error {
 	o := e.o
 	switch {
 	case o.set["chain"]:

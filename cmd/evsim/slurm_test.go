@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -301,4 +302,30 @@ func freePorts(t *testing.T) int {
 	}
 	t.Fatal("no two free ports for slurmctld and slurmd")
 	return 0
+}
+
+// TestPaperTaskInterrupted: a chain task stopped by a signal (a Slurm time limit) exits
+// with the signal's status, saying where its finished products are, and writes no
+// checkpoint; the same task run again finishes the chain.
+func TestPaperTaskInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	args := append(slices.Clone(tinyPaper), "-dir", dir, "-chain", "2")
+	_, e, code := runArgs(t, interruptAt(t, "paper", 1), args...)
+	if code != 130 || !strings.Contains(e, "interrupted by interrupt") || !strings.Contains(e, "rerun the same command") {
+		t.Fatalf("interrupted chain: exit %d, stderr %q; want 130 and how to continue", code, e)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "seed2", "awake-20.snap")); err != nil {
+		t.Errorf("the level finished before the signal is not kept: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "seed2", "awake-40.snap")); err == nil {
+		t.Errorf("the chain went on after the signal")
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*.resume")); len(m) > 0 {
+		t.Errorf("a task wrote a checkpoint: %v", m)
+	}
+	testHook = nil
+	mustRun(t, args...)
+	if _, err := os.Stat(filepath.Join(dir, "seed2", "awake-40.snap")); err != nil {
+		t.Errorf("the rerun did not finish the chain: %v", err)
+	}
 }
