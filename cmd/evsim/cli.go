@@ -68,6 +68,7 @@ type options struct {
 	sleep   sleepFlags
 	paper   paperFlags
 	search  searchFlags
+	slurm   slurmFlags
 
 	args []string // the normalized invocation (subcommand, then -flag=value, paths absolute)
 	set  map[string]bool
@@ -177,6 +178,7 @@ var flagDefs = []flagDef{
 
 func init() {
 	flagDefs = append(flagDefs, sleepFlagDefs()...)
+	flagDefs = append(flagDefs, slurmFlagDefs()...)
 }
 
 func (d flagDef) takes(phase string) bool { return slices.Contains(strings.Fields(d.phases), phase) }
@@ -520,7 +522,11 @@ func (o *options) validate() error {
 		if o.paper.distort < 1 || o.paper.distort > 10000 {
 			return usagef("-distort %d: must be in [1, 10000]", o.paper.distort)
 		}
-		if _, err := parseLevels(o.paper.levels); err != nil {
+		levels, err := parseLevels(o.paper.levels)
+		if err != nil {
+			return err
+		}
+		if err := o.slurm.validate(o, o.paperSeeds(), levels); err != nil {
 			return err
 		}
 		def := experiment.DefaultPaper()

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -109,6 +110,7 @@ type Results struct {
 	Sleep       *SleepResult            `json:"sleep,omitempty"`
 	Paper       *experiment.PaperReport `json:"paper,omitempty"`
 	Search      []experiment.SearchRow  `json:"sleep_search,omitempty"`
+	Slurm       *SlurmResult            `json:"slurm,omitempty"`
 	Timing      map[string]float64      `json:"seconds"`
 	Out         string                  `json:"output,omitempty"`
 	Checkpoint  string                  `json:"-"`
@@ -190,11 +192,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// The command recorded is the normalized invocation with the seed and label count it
 	// resolved: running it again reproduces the results, and a resumed run records the
 	// same command as the run it completes.
-	// Flags that change only what is shown (-quiet, -json, -profile) are left out.
+	// Flags that change only what is shown (-quiet, -json, -profile) are left out, and so
+	// are those that say where the work runs (-slurm..., -chain, -cell, -report).
 	var cmd []string
 	for _, a := range e.resumeArgs() {
 		name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "=")
-		if name != "quiet" && name != "json" && name != "profile" {
+		if name != "quiet" && name != "json" && name != "profile" && !slices.Contains(slurmFlagNames, name) {
 			cmd = append(cmd, a)
 		}
 	}

@@ -32,16 +32,22 @@ func parseLevels(s string) ([]int, error) {
 	return out, nil
 }
 
+// paperSeeds are the seeds of the paper's networks: -seed, -seed+1, ...
+func (o *options) paperSeeds() []uint64 {
+	var seeds []uint64
+	for s := range o.paper.seeds {
+		seeds = append(seeds, o.seed+uint64(s))
+	}
+	return seeds
+}
+
 // paperPhase runs (or resumes) the reproduction and writes the report.
 func (e *env) paperPhase() error {
 	o := e.o
 	cfg := experiment.DefaultPaper()
 	cfg.Dir, cfg.NExc, cfg.Engine, cfg.Workers = o.paper.dir, o.n, e.spec, o.workers
 	cfg.WarmupImages, cfg.WarmupInh = o.warmup, o.warmInh
-	cfg.Seeds = cfg.Seeds[:0]
-	for s := range o.paper.seeds {
-		cfg.Seeds = append(cfg.Seeds, o.seed+uint64(s))
-	}
+	cfg.Seeds = o.paperSeeds()
 	levels, err := parseLevels(o.paper.levels)
 	if err != nil {
 		return err
@@ -62,6 +68,26 @@ func (e *env) paperPhase() error {
 		}
 		if !o.quiet {
 			fmt.Fprintf(e.stderr, "[%6.0fs] %s\n", time.Since(t0).Seconds(), fmt.Sprintf(format, a...))
+		}
+	}
+	switch {
+	case o.slurm.submit || o.slurm.dryRun:
+		return e.slurmSubmit(cfg)
+	case o.set["chain"] || o.set["cell"]:
+		if err := e.paperTask(cfg); err != nil {
+			return err
+		}
+		e.res.Timing["paper"] = time.Since(t0).Seconds()
+		e.res.NExc = cfg.NExc
+		e.res.Out = cfg.Dir
+		return nil
+	case o.slurm.report:
+		todo, err := experiment.PaperPending(cfg)
+		if err != nil {
+			return err
+		}
+		if len(todo) > 0 {
+			return missingCells(cfg, todo)
 		}
 	}
 	var cells []experiment.Cell

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -59,6 +60,19 @@ func summary(w io.Writer, r *Results, o *options) error {
 			}
 		}
 		line("claims", "%d of %d reproduced (report.md lists each with its numbers)", held, len(p.Claims))
+	}
+	if sl := r.Slurm; sl != nil {
+		if sl.Submitted {
+			line("submitted", "%d training chains, %d cells, then the report (report job %s)", sl.Chains, sl.Cells, sl.ReportJob)
+			for _, j := range sl.Jobs {
+				line("", "%s", j)
+			}
+			line("next", "squeue -j %s shows the report pending; when it is gone, read %s", sl.ReportJob, filepath.Join(r.Out, "report.md"))
+		} else {
+			line("not submitted", "%d training chains, %d cells, then the report: submit with sh %s", sl.Chains, sl.Cells, sl.Submit)
+		}
+		line("scripts", "%s, %s", sl.Submit, sl.Script)
+		line("logs", "%s (one per task)", sl.Logs)
 	}
 	if len(r.Search) > 0 {
 		line("grid points", "%d, best first (validation gain in points):", len(r.Search))
