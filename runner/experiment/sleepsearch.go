@@ -63,6 +63,9 @@ type SearchConfig struct {
 	Prior []SearchUnit
 	// OnUnit, if not nil, is called with each unit this run computes, as it finishes.
 	OnUnit func(SearchUnit)
+	// PriorOnly makes SearchSleep compute nothing: every unit must be in Prior (the merge
+	// step of a search whose units ran as separate tasks).
+	PriorOnly bool
 }
 
 // SearchUnit is one finished piece of a search: network Net's validation accuracy before
@@ -155,88 +158,52 @@ func (cfg *SearchConfig) validate() error {
 	return nil
 }
 
-// SearchSleep evaluates sleep parameter sets on the validation split and returns them
-// sorted by mean validation gain (best first).
-func SearchSleep(ctx context.Context, cfg SearchConfig) ([]SearchRow, error) {
+// UnitRef names a unit of a search: network Net before sleep (Point -1), or after the
+// sleep of grid point Point.
+type UnitRef struct{ Point, Net int }
+
+// MissingUnitsError is the error of a search told to compute nothing (PriorOnly) that
+// lacks units.
+type MissingUnitsError struct{ Units []UnitRef }
+
+func (e *MissingUnitsError) Error() string {
+	return fmt.Sprintf("experiment: %d units of the search are missing (first: point %d, network %d)", len(e.Units), e.Units[0].Point, e.Units[0].Net)
+}
+
+// search is one search's settings, derived once: the validation split, the keys of its
+// units and the prior units that match them.
+type search struct {
+	ctx             context.Context
+	cfg             SearchConfig
+	val             *mnist.Set
+	program, setSHA string
+	netSHA          []string
+	prior           map[string]SearchUnit
+	missing         []UnitRef // PriorOnly: units asked for and not in Prior
+}
+
+func newSearch(ctx context.Context, cfg SearchConfig) (*search, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	val := cfg.Set.Last(cfg.Validation)
-	accuracy := func(net *model.Network, r model.Regime, seed uint64) (float64, error) {
-		ev := runner.Evaluator{Engine: cfg.Engine, Seed: seed, Workers: cfg.Workers}
-		labels, err := ev.Label(ctx, net, r, cfg.Set, cfg.Label)
-		if err != nil {
-			return 0, err
-		}
-		sc, err := ev.Score(ctx, net, r, labels, val, val.Len())
-		return sc.Accuracy, err
-	}
-	// The units' keys, and the prior units that match them.
-	program, setSHA := Program(), setSum(cfg.Set)
-	netSHA := make([]string, len(cfg.Nets))
+	sr := &search{ctx: ctx, cfg: cfg, val: cfg.Set.Last(cfg.Validation), program: Program(), setSHA: setSum(cfg.Set),
+		netSHA: make([]string, len(cfg.Nets)), prior: map[string]SearchUnit{}}
 	for k, s := range cfg.Nets {
 		var b bytes.Buffer
 		if err := s.Encode(&b); err != nil {
 			return nil, fmt.Errorf("experiment: SearchConfig.Nets[%d]: %w", k, err)
 		}
-		netSHA[k] = sum(b.Bytes())
+		sr.netSHA[k] = sum(b.Bytes())
 	}
-	key := func(net int, sc *runner.SleepConfig) (string, error) {
-		k := unitKey{Program: program, Net: netSHA[net], Label: cfg.Label, Validation: cfg.Validation, Set: setSHA, Engine: cfg.Engine}
-		if sc != nil {
-			k.Sleep = &SleepSettings{Changes: sc.Changes, InputGain: sc.InputGain, DurationMS: sc.DurationMS}
-		}
-		return hashJSON(k)
-	}
-	prior := map[string]SearchUnit{}
 	for _, u := range cfg.Prior {
-		prior[u.Key] = u
+		sr.prior[u.Key] = u
 	}
-	// unit returns the unit of network k (before sleep if sc is nil), from Prior or computed.
-	unit := func(point, k int, sc *runner.SleepConfig) (SearchUnit, error) {
-		h, err := key(k, sc)
-		if err != nil {
-			return SearchUnit{}, err
-		}
-		if u, ok := prior[h]; ok {
-			u.Point, u.Net = point, k
-			return u, nil
-		}
-		u := SearchUnit{Point: point, Net: k, Key: h}
-		s := cfg.Nets[k]
-		net := s.Net
-		if sc != nil {
-			net = s.Net.Clone()
-			c := *sc
-			c.Mean = runner.MeanImage(cfg.Set, min(s.Meta.ImagesSeen, cfg.Set.Len()))
-			c.Seed, c.Engine, c.Awake = s.Meta.Seed, cfg.Engine, s.Meta.Regime
-			st, err := runner.Sleep(ctx, net, c)
-			if err != nil {
-				if ctx.Err() != nil {
-					return u, err
-				}
-				u.Error = err.Error()
-			}
-			u.RateHz = st.MeanRateHz
-		}
-		if u.Error == "" {
-			if u.Accuracy, err = accuracy(net, s.Meta.Regime, s.Meta.Seed); err != nil {
-				return u, err
-			}
-		}
-		if cfg.OnUnit != nil {
-			cfg.OnUnit(u)
-		}
-		return u, nil
-	}
-	before := make([]float64, len(cfg.Nets))
-	for k := range cfg.Nets {
-		u, err := unit(-1, k, nil)
-		if err != nil {
-			return nil, err
-		}
-		before[k] = u.Accuracy
-	}
+	return sr, nil
+}
+
+// points are the grid points the search tries, in increasing order.
+func (sr *search) points() []int {
+	cfg := sr.cfg
 	points := make([]int, cfg.Space.Size())
 	for k := range points {
 		points[k] = k
@@ -247,6 +214,155 @@ func SearchSleep(ctx context.Context, cfg SearchConfig) ([]SearchRow, error) {
 		points = points[:cfg.Samples]
 		slices.Sort(points)
 	}
+	return points
+}
+
+// sleepOf is the sleep of grid point p (nil for point -1: before sleep).
+func (sr *search) sleepOf(p int) *runner.SleepConfig {
+	if p < 0 {
+		return nil
+	}
+	sc := sr.cfg.Space.point(p, sr.cfg.Base)
+	return &sc
+}
+
+func (sr *search) key(net int, sc *runner.SleepConfig) (string, error) {
+	k := unitKey{Program: sr.program, Net: sr.netSHA[net], Label: sr.cfg.Label, Validation: sr.cfg.Validation, Set: sr.setSHA, Engine: sr.cfg.Engine}
+	if sc != nil {
+		k.Sleep = &SleepSettings{Changes: sc.Changes, InputGain: sc.InputGain, DurationMS: sc.DurationMS}
+	}
+	return hashJSON(k)
+}
+
+func (sr *search) accuracy(net *model.Network, r model.Regime, seed uint64) (float64, error) {
+	cfg := sr.cfg
+	ev := runner.Evaluator{Engine: cfg.Engine, Seed: seed, Workers: cfg.Workers}
+	labels, err := ev.Label(sr.ctx, net, r, cfg.Set, cfg.Label)
+	if err != nil {
+		return 0, err
+	}
+	sc, err := ev.Score(sr.ctx, net, r, labels, sr.val, sr.val.Len())
+	return sc.Accuracy, err
+}
+
+// unit returns the unit of network k (before sleep if sc is nil), from Prior or computed
+// (with PriorOnly, a missing unit is recorded and returned empty).
+func (sr *search) unit(point, k int, sc *runner.SleepConfig) (SearchUnit, error) {
+	cfg := sr.cfg
+	h, err := sr.key(k, sc)
+	if err != nil {
+		return SearchUnit{}, err
+	}
+	if u, ok := sr.prior[h]; ok {
+		u.Point, u.Net = point, k
+		return u, nil
+	}
+	u := SearchUnit{Point: point, Net: k, Key: h}
+	if cfg.PriorOnly {
+		sr.missing = append(sr.missing, UnitRef{point, k})
+		return u, nil
+	}
+	s := cfg.Nets[k]
+	net := s.Net
+	if sc != nil {
+		net = s.Net.Clone()
+		c := *sc
+		c.Mean = runner.MeanImage(cfg.Set, min(s.Meta.ImagesSeen, cfg.Set.Len()))
+		c.Seed, c.Engine, c.Awake = s.Meta.Seed, cfg.Engine, s.Meta.Regime
+		st, err := runner.Sleep(sr.ctx, net, c)
+		if err != nil {
+			if sr.ctx.Err() != nil {
+				return u, err
+			}
+			u.Error = err.Error()
+		}
+		u.RateHz = st.MeanRateHz
+	}
+	if u.Error == "" {
+		if u.Accuracy, err = sr.accuracy(net, s.Meta.Regime, s.Meta.Seed); err != nil {
+			return u, err
+		}
+	}
+	if cfg.OnUnit != nil {
+		cfg.OnUnit(u)
+	}
+	return u, nil
+}
+
+// SearchPlan lists every unit the search needs: each network before sleep, then each
+// grid point tried with each network. A unit is an independent task: SearchUnitAt
+// computes one, and SearchSleep given them all as Prior computes nothing more.
+func SearchPlan(cfg SearchConfig) ([]UnitRef, error) {
+	sr, err := newSearch(context.Background(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	var refs []UnitRef
+	for k := range cfg.Nets {
+		refs = append(refs, UnitRef{-1, k})
+	}
+	for _, p := range sr.points() {
+		for k := range cfg.Nets {
+			refs = append(refs, UnitRef{p, k})
+		}
+	}
+	return refs, nil
+}
+
+// SearchMissing lists the units of SearchPlan that cfg.Prior does not hold (with the
+// settings of cfg).
+func SearchMissing(cfg SearchConfig) ([]UnitRef, error) {
+	refs, err := SearchPlan(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sr, err := newSearch(context.Background(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	var out []UnitRef
+	for _, r := range refs {
+		h, err := sr.key(r.Net, sr.sleepOf(r.Point))
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := sr.prior[h]; !ok {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// SearchUnitAt computes one unit of the search (from Prior if it is there).
+func SearchUnitAt(ctx context.Context, cfg SearchConfig, ref UnitRef) (SearchUnit, error) {
+	sr, err := newSearch(ctx, cfg)
+	if err != nil {
+		return SearchUnit{}, err
+	}
+	if ref.Net < 0 || ref.Net >= len(cfg.Nets) || ref.Point < -1 || ref.Point >= cfg.Space.Size() {
+		return SearchUnit{}, fmt.Errorf("experiment: unit (point %d, network %d) is not in the search (%d grid points, %d networks)", ref.Point, ref.Net, cfg.Space.Size(), len(cfg.Nets))
+	}
+	return sr.unit(ref.Point, ref.Net, sr.sleepOf(ref.Point))
+}
+
+// SearchSleep evaluates sleep parameter sets on the validation split and returns them
+// sorted by mean validation gain (best first). With PriorOnly it computes nothing and
+// returns a *MissingUnitsError when Prior lacks units.
+func SearchSleep(ctx context.Context, cfg SearchConfig) ([]SearchRow, error) {
+	sr, err := newSearch(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	unit := sr.unit
+	before := make([]float64, len(cfg.Nets))
+	for k := range cfg.Nets {
+		u, err := unit(-1, k, nil)
+		if err != nil {
+			return nil, err
+		}
+		before[k] = u.Accuracy
+	}
+	points := sr.points()
 	var rows []SearchRow
 	for done, p := range points {
 		sc := cfg.Space.point(p, cfg.Base)
@@ -274,6 +390,9 @@ func SearchSleep(ctx context.Context, cfg SearchConfig) ([]SearchRow, error) {
 		if cfg.Progress != nil {
 			cfg.Progress(done+1, len(points))
 		}
+	}
+	if len(sr.missing) > 0 {
+		return nil, &MissingUnitsError{Units: sr.missing}
 	}
 	slices.SortStableFunc(rows, func(a, b SearchRow) int {
 		switch {

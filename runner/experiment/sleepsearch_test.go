@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -172,4 +173,62 @@ func trainSet(t testing.TB, n int) *mnist.Set {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestSearchTasks: the units of SearchPlan computed one at a time, in reverse order, then
+// merged with PriorOnly give the rows of one SearchSleep, byte for byte; without one unit
+// the merge refuses, naming it, and SearchMissing lists exactly that unit.
+func TestSearchTasks(t *testing.T) {
+	cfg := tinySearch(t)
+	cfg.Label, cfg.Validation = 40, 40
+	want, err := SearchSleep(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantJSON, _ := json.Marshal(want)
+	plan, err := SearchPlan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan) != len(cfg.Nets)*(1+cfg.Space.Size()) {
+		t.Fatalf("plan of %d units, want %d", len(plan), len(cfg.Nets)*(1+cfg.Space.Size()))
+	}
+	var units []SearchUnit
+	for k := len(plan) - 1; k >= 0; k-- {
+		u, err := SearchUnitAt(context.Background(), cfg, plan[k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		units = append(units, u)
+	}
+	merge := cfg
+	merge.Prior, merge.PriorOnly = units, true
+	merge.OnUnit = func(SearchUnit) { t.Error("the merge computed a unit") }
+	got, err := SearchSleep(context.Background(), merge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotJSON, _ := json.Marshal(got); string(gotJSON) != string(wantJSON) {
+		t.Fatalf("merged rows differ:\n%s\nwant\n%s", gotJSON, wantJSON)
+	}
+	gone := plan[0] // the before-sleep unit of network 0: every row needs it
+	var rest []SearchUnit
+	for _, u := range units {
+		if (UnitRef{u.Point, u.Net}) != gone {
+			rest = append(rest, u)
+		}
+	}
+	merge.Prior = rest
+	_, err = SearchSleep(context.Background(), merge)
+	var me *MissingUnitsError
+	if !errors.As(err, &me) || len(me.Units) != 1 || me.Units[0] != gone {
+		t.Fatalf("merge without %v: %v", gone, err)
+	}
+	missing, err := SearchMissing(merge)
+	if err != nil || len(missing) != 1 || missing[0] != gone {
+		t.Fatalf("SearchMissing = %v, %v; want [%v]", missing, err, gone)
+	}
+	if _, err := SearchUnitAt(context.Background(), cfg, UnitRef{cfg.Space.Size(), 0}); err == nil {
+		t.Error("a unit outside the grid was computed")
+	}
 }
