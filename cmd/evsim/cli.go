@@ -162,8 +162,8 @@ var flagDefs = []flagDef{
 	{name: "validation", phases: "sleepsearch", reg: func(fs *flag.FlagSet, o *options) {
 		fs.IntVar(&o.search.validation, "validation", 2000, "validation images, taken from the end of the training set, in [1, 30000]")
 	}},
-	{name: "dir", phases: "paper", path: true, reg: func(fs *flag.FlagSet, o *options) {
-		fs.StringVar(&o.paper.dir, "dir", "paper-results", "results folder (rerun the same command to resume)")
+	{name: "dir", phases: "paper sleepsearch", path: true, reg: func(fs *flag.FlagSet, o *options) {
+		fs.StringVar(&o.paper.dir, "dir", "paper-results", "results folder; rerun the same command to resume (sleepsearch: where its finished units are kept, default none; needed with -slurm)")
 	}},
 	{name: "seeds", phases: "paper", reg: func(fs *flag.FlagSet, o *options) {
 		fs.IntVar(&o.paper.seeds, "seeds", 5, "network initializations: seeds -seed, -seed+1, ..., in [1, 100]")
@@ -503,7 +503,14 @@ func (o *options) validate() error {
 	}
 	switch o.phase {
 	case "sleepsearch":
-		if _, err := o.search.space(); err != nil {
+		sp, err := o.search.space()
+		if err != nil {
+			return err
+		}
+		if !o.set["dir"] {
+			o.paper.dir = ""
+		}
+		if err := o.slurm.validateSearch(o, sp.Size()); err != nil {
 			return err
 		}
 		if o.search.samples < 0 {

@@ -231,7 +231,9 @@ func (e *env) report(stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("cannot encode the results: %w", err)
 	}
-	if e.o.results != "" {
+	// A Slurm submission leaves -results to the task that merges the run (the report or
+	// the merge), which writes it when the jobs are done.
+	if e.o.results != "" && e.res.Slurm == nil {
 		if err := writeFile(e.o.results, enc); err != nil {
 			return fmt.Errorf("cannot write -results %s: %w", e.o.results, err)
 		}

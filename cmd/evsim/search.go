@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,30 +106,61 @@ func (e *env) searchPhase() error {
 			return &badInput{fmt.Errorf("-resume %s: damaged search record: %v", e.resumeFile, err)}
 		}
 	}
+	dir := o.paper.dir
+	if dir != "" {
+		kept, err := e.readUnits(dir)
+		if err != nil {
+			return err
+		}
+		prior = append(prior, kept...)
+		if err := os.MkdirAll(filepath.Join(dir, "units"), 0o755); err != nil {
+			return fmt.Errorf("-dir %s: %w", dir, err)
+		}
+	}
 	var mu sync.Mutex
+	var keepErr error
 	units := slices.Clone(prior)
 	e.searchUnits = func() ([]byte, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		return json.Marshal(units)
 	}
+	cfg := experiment.SearchConfig{
+		Nets: nets, Space: sp, Base: base, Samples: o.search.samples,
+		Label: o.label, Validation: o.search.validation, Set: e.trainSet, Engine: e.spec, Workers: o.workers, Seed: o.seed,
+		Progress: func(done, _ int) { progress(done) },
+		Prior:    prior,
+		OnUnit: func(u experiment.SearchUnit) {
+			mu.Lock()
+			defer mu.Unlock()
+			units = append(units, u)
+			if dir != "" && keepErr == nil {
+				keepErr = writeUnit(dir, u)
+			}
+		},
+	}
+	switch {
+	case o.slurm.submit || o.slurm.dryRun:
+		return e.searchSubmit(cfg)
+	case o.set["unit"]:
+		return e.searchTask(cfg)
+	case o.slurm.merge:
+		cfg.PriorOnly = true
+	}
 	var rows []experiment.SearchRow
 	err = e.stage("search", func() error {
-		rows, err = experiment.SearchSleep(e.ctx, experiment.SearchConfig{
-			Nets: nets, Space: sp, Base: base, Samples: o.search.samples,
-			Label: o.label, Validation: o.search.validation, Set: e.trainSet, Engine: e.spec, Workers: o.workers, Seed: o.seed,
-			Progress: func(done, _ int) { progress(done) },
-			Prior:    prior,
-			OnUnit: func(u experiment.SearchUnit) {
-				mu.Lock()
-				units = append(units, u)
-				mu.Unlock()
-			},
-		})
+		rows, err = experiment.SearchSleep(e.ctx, cfg)
 		return err
 	})
+	var me *experiment.MissingUnitsError
+	if errors.As(err, &me) {
+		return missingUnits(dir, me)
+	}
 	if err != nil {
 		return err
+	}
+	if keepErr != nil {
+		return fmt.Errorf("-dir %s: a finished unit could not be kept: %w", dir, keepErr)
 	}
 	e.res.Search = rows
 	return nil

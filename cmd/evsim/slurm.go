@@ -26,22 +26,24 @@ type slurmFlags struct {
 	chain  uint64 // -chain SEED
 	cell   string // -cell SEED:LEVEL
 	report bool   // -report
+	unit   string // -unit POINT:NET (sleepsearch)
+	merge  bool   // -merge (sleepsearch)
 }
 
 // The flags of the Slurm tasks and of the submission are left out of the command a
 // report records and of the command a task runs: they say where the work runs, not what
 // it computes.
-var slurmFlagNames = []string{"slurm", "slurm-dry-run", "slurm-args", "chain", "cell", "report"}
+var slurmFlagNames = []string{"slurm", "slurm-dry-run", "slurm-args", "chain", "cell", "report", "unit", "merge"}
 
 func slurmFlagDefs() []flagDef {
 	return []flagDef{
-		{name: "slurm", phases: "paper", reg: func(fs *flag.FlagSet, o *options) {
-			fs.BoolVar(&o.slurm.submit, "slurm", false, "submit what is left of the run to Slurm (sbatch job arrays: a training chain per seed, a cell per seed and level, then the report) and return; the scripts and logs go to DIR/slurm (see docs/cluster.md)")
+		{name: "slurm", phases: "paper sleepsearch", reg: func(fs *flag.FlagSet, o *options) {
+			fs.BoolVar(&o.slurm.submit, "slurm", false, "submit what is left of the run to Slurm as job arrays and return (paper: a training chain per seed, a cell per seed and level, then the report; sleepsearch: a task per network and grid point, then the merged table); the scripts and logs go to DIR/slurm (see docs/cluster.md)")
 		}},
-		{name: "slurm-dry-run", phases: "paper", reg: func(fs *flag.FlagSet, o *options) {
+		{name: "slurm-dry-run", phases: "paper sleepsearch", reg: func(fs *flag.FlagSet, o *options) {
 			fs.BoolVar(&o.slurm.dryRun, "slurm-dry-run", false, "write the Slurm scripts into DIR/slurm without submitting them")
 		}},
-		{name: "slurm-args", phases: "paper", reg: func(fs *flag.FlagSet, o *options) {
+		{name: "slurm-args", phases: "paper sleepsearch", reg: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.slurm.args, "slurm-args", "", "extra sbatch options for every job, separated by spaces (e.g. \"--partition=short --time=2:00:00\")")
 		}},
 		{name: "chain", phases: "paper", reg: func(fs *flag.FlagSet, o *options) {
@@ -49,6 +51,12 @@ func slurmFlagDefs() []flagDef {
 		}},
 		{name: "cell", phases: "paper", reg: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.slurm.cell, "cell", "", "run one task only: the cell SEED:LEVEL (label, sleep, test), from the seed's snapshot in -dir")
+		}},
+		{name: "unit", phases: "sleepsearch", reg: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.slurm.unit, "unit", "", "run one task only: the unit POINT:NET (network NET, from 0, before sleep if POINT is -1, else after grid point POINT), kept in DIR/units")
+		}},
+		{name: "merge", phases: "sleepsearch", reg: func(fs *flag.FlagSet, o *options) {
+			fs.BoolVar(&o.slurm.merge, "merge", false, "run one task only: the table from the units in DIR/units, computing nothing (fails naming any unit missing)")
 		}},
 		{name: "report", phases: "paper", reg: func(fs *flag.FlagSet, o *options) {
 			fs.BoolVar(&o.slurm.report, "report", false, "run one task only: write the report from the cells in -dir, computing nothing (fails naming any cell missing)")
@@ -154,8 +162,9 @@ type SlurmResult struct {
 	Chains    int      `json:"chains"`        // training chains to run
 	Cells     int      `json:"cells"`         // cells to run
 	Submitted bool     `json:"submitted"`
-	Jobs      []string `json:"jobs,omitempty"` // what submit.sh printed: one line per job
-	ReportJob string   `json:"report_job,omitempty"`
+	Jobs      []string `json:"jobs,omitempty"`       // what submit.sh printed: one line per job
+	ReportJob string   `json:"report_job,omitempty"` // paper: the report job; sleepsearch: the merge job
+	Units     int      `json:"units,omitempty"`      // sleepsearch: units to run
 }
 
 // slurmDir is the folder of the scripts and logs inside the results folder.
@@ -398,14 +407,19 @@ func prefixed(v []string) string {
 // Slurm time limit sends SIGTERM) writes no checkpoint: what it finished is in the results
 // folder, a chain keeps its partial snapshot, and resubmitting continues from there.
 func (e *env) paperTask(cfg experiment.PaperConfig) error {
-	err := e.runPaperTask(cfg)
+	return e.taskError(e.runPaperTask(cfg), cfg.Dir)
+}
+
+// taskError reports a task stopped by a signal with the signal's exit status, and where
+// its finished work is.
+func (e *env) taskError(err error, dir string) error {
 	if err != nil && e.ctx.Err() != nil {
 		code := 130
 		var se signalError
 		if errors.As(context.Cause(e.ctx), &se) && se.sig == syscall.SIGTERM {
 			code = 143
 		}
-		return &interrupted{fmt.Sprintf("%v; what it finished is in %s: rerun the same command to continue", context.Cause(e.ctx), cfg.Dir), code}
+		return &interrupted{fmt.Sprintf("%v; what it finished is in %s: rerun the same command to continue", context.Cause(e.ctx), dir), code}
 	}
 	return err
 }

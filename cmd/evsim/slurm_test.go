@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/evsim/evsim/runner/experiment"
 )
 
 // tinyPaper is a paper configuration small enough for a test: 5 neurons, 2 seeds, 2 levels.
@@ -164,7 +167,7 @@ if [ -z "$arr" ]; then
 	SLURM_JOB_ID=$n sh "$@" >/dev/null 2>&1
 	echo "$n $?" >>"$d/status"
 else
-	for i in $(echo "$arr" | tr , ' '); do
+	for i in $(for r in $(echo "$arr" | tr , ' '); do case "$r" in *-*) seq "${r%-*}" "${r#*-}" ;; *) echo "$r" ;; esac; done); do
 		SLURM_JOB_ID=$n SLURM_ARRAY_JOB_ID=$n SLURM_ARRAY_TASK_ID=$i sh "$@" >/dev/null 2>&1
 		echo "${n}_$i $?" >>"$d/status"
 	done
@@ -189,6 +192,15 @@ func TestPaperSlurmScripts(t *testing.T) {
 		m := regexp.MustCompile(`(?m)^` + report + ` (\d+)$`).FindStringSubmatch(string(b))
 		if m == nil {
 			t.Fatalf("the report job %s did not run:\n%s", report, b)
+		}
+		return m[1] == "0"
+	})
+	searchScenario(t, bin, env, func(ids []string) bool {
+		b, _ := os.ReadFile(filepath.Join(fake, "status"))
+		merge := ids[len(ids)-1]
+		m := regexp.MustCompile(`(?m)^` + merge + ` (\d+)$`).FindStringSubmatch(string(b))
+		if m == nil {
+			t.Fatalf("the merge job %s did not run:\n%s", merge, b)
 		}
 		return m[1] == "0"
 	})
@@ -253,7 +265,7 @@ func TestPaperSlurm(t *testing.T) {
 	t.Logf("Slurm installed and started in %.1f s", time.Since(t0).Seconds())
 	env := []string{"SLURM_CONF=" + filepath.Join(state, "slurm.conf")}
 	bin := buildEvsim(t)
-	slurmScenario(t, bin, env, func(ids []string) bool {
+	wait := func(ids []string) bool {
 		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 		defer cancel()
 		all := strings.Join(ids, ",")
@@ -282,7 +294,9 @@ func TestPaperSlurm(t *testing.T) {
 			t.Fatalf("scontrol show job %s: no JobState:\n%s", report, out)
 		}
 		return string(state[1]) == "COMPLETED"
-	})
+	}
+	slurmScenario(t, bin, env, wait)
+	searchScenario(t, bin, env, wait)
 }
 
 // freePorts finds a port p such that p and p+1 (slurmctld, slurmd) are free.
@@ -328,4 +342,81 @@ func TestPaperTaskInterrupted(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "seed2", "awake-40.snap")); err != nil {
 		t.Errorf("the rerun did not finish the chain: %v", err)
 	}
+}
+
+// tinySearchArgs is a sleep search small enough for a test: 2 grid points.
+var tinySearchArgs = []string{"sleepsearch", "-label", "30", "-validation", "30", "-grid-gain", "1", "-grid-leak", "2", "-grid-exc", "1,2", "-grid-inh", "0", "-grid-ms", "500", "-quiet"}
+
+var unitJobLine = regexp.MustCompile(`(?m)^\s*(units|merge): job (\d+)(.*)$`)
+
+// searchScenario runs a tiny sleep search locally and through sbatch: the merged table
+// equals the local one; a unit that fails fails the merge, which names it and its log; a
+// resubmission runs only that unit; with nothing left, only the merge.
+func searchScenario(t *testing.T, bin string, env []string, wait func(ids []string) bool) {
+	dir := t.TempDir()
+	var nets []string
+	for _, seed := range []string{"1", "2"} {
+		p := filepath.Join(dir, "net"+seed+".snap")
+		if _, e, code := runBin(t, bin, nil, "train", "-n", "5", "-seed", seed, "-train", "20", "-label", "0", "-out", p, "-quiet"); code != 0 {
+			t.Fatalf("training: %s", e)
+		}
+		nets = append(nets, p)
+	}
+	args := append(slices.Clone(tinySearchArgs), "-in", strings.Join(nets, ","))
+	rows := func(path string) string {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r Results
+		if err := json.Unmarshal(b, &r); err != nil || len(r.Search) == 0 {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out, _ := json.Marshal(r.Search)
+		return string(out)
+	}
+	local := filepath.Join(dir, "local.json")
+	if _, e, code := runBin(t, bin, nil, append(args, "-results", local)...); code != 0 {
+		t.Fatalf("local search: exit %d: %s", code, e)
+	}
+	want := rows(local)
+	cluster, res := filepath.Join(dir, "cluster"), filepath.Join(dir, "cluster.json")
+	submit := func(what, wantJobs string, wantOK bool) {
+		t.Helper()
+		os.Remove(res)
+		out, e, code := runBin(t, bin, env, append(args, "-dir", cluster, "-slurm", "-results", res)...)
+		if code != 0 {
+			t.Fatalf("%s: evsim sleepsearch -slurm: exit %d: %s", what, code, e)
+		}
+		var jobs, ids []string
+		for _, m := range unitJobLine.FindAllStringSubmatch(out, -1) {
+			jobs, ids = append(jobs, m[1]+m[3]), append(ids, m[2])
+		}
+		if strings.Join(jobs, "; ") != wantJobs {
+			t.Fatalf("%s: submitted %q, want %q\n%s", what, jobs, wantJobs, out)
+		}
+		if ok := wait(ids); ok != wantOK {
+			t.Fatalf("%s: the merge job succeeded: %v, want %v; its log:\n%s", what, ok, wantOK, lastRun(t, filepath.Join(cluster, "slurm", "logs", "merge.log")))
+		}
+		if wantOK && rows(res) != want {
+			t.Fatalf("%s: the cluster's table differs from the local one:\n%s\nwant\n%s", what, rows(res), want)
+		}
+	}
+	submit("first submission", "units (6 units); merge", true)
+	broken := unitFile(cluster, experiment.UnitRef{Point: 1, Net: 1})
+	if err := os.Remove(broken); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(broken, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	submit("with a failing unit", "units (1 units); merge", false)
+	rep := lastRun(t, filepath.Join(cluster, "slurm", "logs", "merge.log"))
+	if r := (experiment.UnitRef{Point: 1, Net: 1}); !strings.Contains(rep, "unit 1:1") || !strings.Contains(rep, unitLog(cluster, r)) {
+		t.Errorf("the failed merge does not name the unit and its log:\n%s", rep)
+	}
+	os.Remove(broken)
+	submit("after the repair", "units (1 units); merge", true)
+	submit("with nothing left", "merge", true)
 }

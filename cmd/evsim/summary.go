@@ -61,7 +61,19 @@ func summary(w io.Writer, r *Results, o *options) error {
 		}
 		line("claims", "%d of %d reproduced (report.md lists each with its numbers)", held, len(p.Claims))
 	}
-	if sl := r.Slurm; sl != nil {
+	if sl := r.Slurm; sl != nil && r.Phase == "sleepsearch" {
+		if sl.Submitted {
+			line("submitted", "%d units, then the merge (merge job %s)", sl.Units, sl.ReportJob)
+			for _, j := range sl.Jobs {
+				line("", "%s", j)
+			}
+			line("next", "squeue -j %s shows the merge pending; when it is gone, read %s", sl.ReportJob, filepath.Join(sl.Logs, "merge.log"))
+		} else {
+			line("not submitted", "%d units, then the merge: submit with sh %s", sl.Units, sl.Submit)
+		}
+		line("scripts", "%s, %s", sl.Submit, sl.Script)
+		line("logs", "%s (one per task)", sl.Logs)
+	} else if sl != nil {
 		if sl.Submitted {
 			line("submitted", "%d training chains, %d cells, then the report (report job %s)", sl.Chains, sl.Cells, sl.ReportJob)
 			for _, j := range sl.Jobs {
@@ -106,8 +118,11 @@ func summary(w io.Writer, r *Results, o *options) error {
 	if r.Out != "" {
 		files = append(files, r.Out)
 	}
-	if o.results != "" {
+	if o.results != "" && r.Slurm == nil {
 		files = append(files, o.results+" (JSON results)")
+	}
+	if o.results != "" && r.Slurm != nil {
+		line("results", "%s is written by the last job, when the run is done", o.results)
 	}
 	if len(files) > 0 {
 		line("wrote", "%s", strings.Join(files, ", "))
