@@ -237,3 +237,14 @@ func ValidatedSleep() SleepConfig {
 	c.Changes.ExcGain, c.Changes.ThetaPlusScale = 1, 2
 	return c
 }
+
+// ReplaySleep is the sleep of the authors' later code with the Replay rule in place of
+// STDP: no lateral inhibition, θ frozen, model.DefaultReplay, excitation ×1, leak ×2, 10 s
+// (the STDP-only sleep of the paper's ablation, with the sleep rule instead of the awake
+// one). Its parameters are the starting point of the validation search, not its result.
+func ReplaySleep() SleepConfig {
+	c := DefaultSleep()
+	c.Changes.InhScale, c.Changes.Threshold, c.Changes.ExcGain = 0, false, 1
+	c.Changes.Rule, c.Changes.Replay = model.RuleReplay, model.DefaultReplay()
+	return c
+}
