@@ -16,7 +16,8 @@ var sleepPresets = []struct {
 }{
 	{"validated", "the sleep evsim's validation search ranked best: inhibition off, STDP off, threshold rule on with θ+ ×2, excitation ×1, leak ×2, 10 s", runner.ValidatedSleep},
 	{"paper-text", "the paper's description taken literally: leak ×2, excitation ×2, inhibition ×1, STDP and threshold rule on, 10 s", runner.DefaultSleep},
-	{"replay", "the sleep of the authors' later code: the replay rule instead of STDP (its parameters validated for 400 neurons after 1,000 images), inhibition off, θ frozen, leak ×2, 10 s", runner.ReplaySleep},
+	{"replay", "the sleep of the authors' later code: the replay rule instead of STDP (steps 0.003 up and down, scale 0.2, window 10 ms), inhibition off, θ frozen, input gain 0.6, leak ×2, 20 s; validated for 400 neurons after 1,000 images", runner.ReplaySleep},
+	{"decay", "the validated sleep with θ decaying during sleep (τθ = 1000 ms) and θ+ ×1: thresholds can fall", runner.DecaySleep},
 }
 
 func presetNames() string {

@@ -75,7 +75,9 @@ type PaperConfig struct {
 }
 
 // DefaultPaper is the paper's design: 400 neurons, 5 initializations, training levels from
-// 1,000 to 60,000 images, the distortion levels of the authors' own code.
+// 1,000 to 60,000 images, the distortion levels of the authors' own code, the validated
+// sleep, and at the focus level the replay sleep (runner.ReplaySleep) and the decay sleep
+// (runner.DecaySleep) beside it.
 func DefaultPaper() PaperConfig {
 	awake := model.Awake()
 	return PaperConfig{
@@ -92,8 +94,12 @@ func DefaultPaper() PaperConfig {
 		Focus:        1000,
 		Engine:       runner.EngineSpec{Kind: "event"},
 		Sleep:        runner.ValidatedSleep(),
+		Replay:       ptr(runner.ReplaySleep()),
+		Theta:        ptr(runner.DecaySleep()),
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // Cell is the outcome for one seed at one training level.
 type Cell struct {
