@@ -232,6 +232,11 @@ func TestPaperExtraSleeps(t *testing.T) {
 	if rep.ReplayPearson == nil || rep.ThetaPearson == nil || rep.ReplayPearson.N != 2*cfg.NExc {
 		t.Errorf("correlations: replay %+v, theta %+v", rep.ReplayPearson, rep.ThetaPearson)
 	}
+	// On these networks the replay sleep lowers the total weight of both quarters
+	// (depression outweighs potentiation), as on the 400-neuron ones.
+	if q := rep.ReplayQuarters; q == nil || !(q[0] < 0 && q[1] < 0) {
+		t.Errorf("replay quarters %v: want both negative", q)
+	}
 	if !strings.Contains(string(md), "Extra sleeps") {
 		t.Error("report.md has no per-seed table of the extra sleeps")
 	}

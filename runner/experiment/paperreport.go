@@ -92,6 +92,10 @@ type PaperReport struct {
 	Theta         *SleepSettings        `json:"theta_sleep,omitempty"`
 	ReplayPearson *analysis.Correlation `json:"rf_variance_vs_replay_weight_change,omitempty"`
 	ThetaPearson  *analysis.Correlation `json:"rf_variance_vs_theta_sleep_change,omitempty"`
+	// ReplayQuarters is the mean relative change of total input weight in the replay sleep
+	// of the quarter of neurons with the cleanest receptive fields (lowest variance) and
+	// of the quarter with the noisiest, pooled over seeds.
+	ReplayQuarters *[2]float64 `json:"replay_weight_change_clean_noisy_quarter,omitempty"`
 }
 
 // describe fills rep's settings from the cells, which must be one complete grid of seeds x
@@ -313,6 +317,9 @@ func WriteReport(cfg PaperConfig, cells []Cell) (*PaperReport, error) {
 			*x.out = &pc
 		}
 	}
+	if err := replayQuarters(rep, focus, snapshot); err != nil {
+		return nil, err
+	}
 	// Ablations (the replay sleep, when every focus cell has it, as a sixth arm).
 	var abl [][]float64 // per condition, per seed
 	names := []string{"W before, θ before", "W before, θ after", "W after, θ before", "W after, θ after (sleep)", "STDP only, low inhibition"}
@@ -381,6 +388,67 @@ func ptext(p float64) string {
 		return "none (one seed: no test)"
 	}
 	return fmt.Sprintf("%.2g", p)
+}
+
+// pvalue is "p = x" for the report; a p-value that underflows to 0 is given as a bound.
+func pvalue(p float64) string {
+	if p == 0 {
+		return "p < 1e-300"
+	}
+	return fmt.Sprintf("p = %.2g", p)
+}
+
+// replayQuarters sets rep.ReplayQuarters from the focus cells that have a replay sleep:
+// each neuron's change of total input weight relative to its awake total, averaged over
+// the quarter of neurons (pooled over seeds) with the lowest receptive-field variance and
+// over the quarter with the highest.
+func replayQuarters(rep *PaperReport, focus []Cell, snapshot func(Cell) (*runner.Snapshot, error)) error {
+	type nv struct{ v, rel float64 }
+	var all []nv
+	for _, c := range focus {
+		if c.Replay == nil || len(c.Replay.WeightChange) != len(c.RFVariance) {
+			continue
+		}
+		s, err := snapshot(c)
+		if err != nil {
+			return err
+		}
+		n := s.Net
+		if len(c.RFVariance) != n.NExc {
+			return fmt.Errorf("experiment: cell seed %d level %d has %d receptive-field variances for %d neurons", c.Seed, c.Level, len(c.RFVariance), n.NExc)
+		}
+		total := make([]float64, n.NExc)
+		for k, w := range n.W {
+			total[k%n.NExc] += w
+		}
+		for j := range n.NExc {
+			if total[j] > 0 {
+				all = append(all, nv{c.RFVariance[j], c.Replay.WeightChange[j] / total[j]})
+			}
+		}
+	}
+	q := len(all) / 4
+	if q == 0 {
+		return nil
+	}
+	slices.SortStableFunc(all, func(a, b nv) int { return cmpFloat(a.v, b.v) })
+	var out [2]float64
+	for k := range q {
+		out[0] += all[k].rel / float64(q)
+		out[1] += all[len(all)-1-k].rel / float64(q)
+	}
+	rep.ReplayQuarters = &out
+	return nil
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 func pct(v float64) string { return fmt.Sprintf("%.1f %%", 100*v) }
@@ -492,9 +560,14 @@ func claims(rep *PaperReport, focus []Cell, abl [][]float64, noiseA, noiseS, blu
 		}
 	}
 	if pc := rep.ReplayPearson; pc != nil {
-		out = append(out, Claim{Figure: "two principles (replay rule)", Paper: "sleep downscales the synapses of noisy (task-irrelevant) neurons and changes well-formed receptive fields little",
-			Measured:   fmt.Sprintf("receptive-field variance vs change of total input weight in the replay sleep: Pearson r = %.3f, p = %.2g, n = %d neurons", pc.R, pc.P, pc.N),
+		out = append(out, Claim{Figure: "two principles (replay rule)", Paper: "sleep downscales the synapses of noisy (task-irrelevant) neurons more",
+			Measured:   fmt.Sprintf("receptive-field variance vs change of total input weight in the replay sleep: Pearson r = %.3f, %s, n = %d neurons", pc.R, pvalue(pc.P), pc.N),
 			Reproduced: pc.P < 0.05 && pc.R < 0, Files: []string{"replay_rf_variance_vs_weight_change.png"}})
+	}
+	if q := rep.ReplayQuarters; q != nil {
+		out = append(out, Claim{Figure: "two principles (replay rule)", Paper: "well-formed receptive fields change little in sleep (here: the cleanest quarter's total input weight changes by less than 10 %)",
+			Measured:   fmt.Sprintf("mean change of total input weight in the replay sleep: %+.1f %% in the quarter of neurons with the cleanest fields, %+.1f %% in the noisiest quarter", 100*q[0], 100*q[1]),
+			Reproduced: math.Abs(q[0]) < 0.1, Files: []string{"replay_rf_variance_vs_weight_change.png"}})
 	}
 	if pc := rep.ThetaPearson; pc != nil {
 		fell, rose := 0, 0
@@ -505,7 +578,7 @@ func claims(rep *PaperReport, focus []Cell, abl [][]float64, noiseA, noiseS, blu
 			}
 		}
 		out = append(out, Claim{Figure: "5B-D (theta sleep)", Paper: "clean receptive fields get lower thresholds, noisy ones higher: variance correlates significantly with the threshold change",
-			Measured:   fmt.Sprintf("theta sleep: %d thresholds fell, %d rose (all seeds); Pearson r = %.3f, p = %.2g, n = %d neurons", fell, rose, pc.R, pc.P, pc.N),
+			Measured:   fmt.Sprintf("theta sleep: %d thresholds fell, %d rose (all seeds); Pearson r = %.3f, %s, n = %d neurons", fell, rose, pc.R, pvalue(pc.P), pc.N),
 			Reproduced: pc.P < 0.05 && pc.R > 0 && fell > 0 && rose > 0, Files: []string{"fig5b_theta_sleep.png"}})
 	}
 	return out
