@@ -350,6 +350,8 @@ func (e *Engine) input(t float64, i int, colMax []float64) {
 		e.r.Depress(net, i, t, e.posts.Members())
 		net.LastPre[i] = t
 		e.pres.Add(i)
+	} else if e.r.Replay.On {
+		net.LastPre[i] = t
 	}
 	k := int32(e.kin)
 	e.kin++
@@ -379,6 +381,8 @@ func (e *Engine) fireExc(t float64, j int, colMax []float64) {
 		e.r.Potentiate(net, j, t, e.pres.Members())
 		net.LastPost[j] = t
 		e.posts.Add(j)
+	} else if e.r.Replay.On {
+		e.r.ReplayPost(net, j, t)
 	}
 	if e.r.AdaptTheta {
 		net.Theta[j] += e.r.ThetaPlus / e.ke.ThetaAt(1, t)

@@ -41,6 +41,10 @@ type Regime struct {
 	TraceCut float64 // a trace below TraceCut counts as exactly zero (bounds the work of STDP)
 	PairSTDP bool    // potentiation without the post2 factor (BindsNET's PostPre) instead of Diehl & Cook's
 
+	// Replay is the sleep plasticity rule (replay.go), off in the awake regime; with
+	// Replay.On it runs instead of the STDP rule above (Plastic must then be false).
+	Replay Replay `json:",omitzero"`
+
 	Plastic    bool    // STDP on input -> excitatory weights
 	AdaptTheta bool    // threshold rule: θ += ThetaPlus per spike and decays with TauTheta; off: θ is constant
 	ColumnSum  float64 // if > 0, each neuron's input weights are scaled to this sum before every training trial
@@ -128,6 +132,7 @@ func (r *Regime) ThetaTau() float64 {
 // used for labelling and testing.
 func (r Regime) Frozen() Regime {
 	r.Plastic = false
+	r.Replay.On = false
 	r.AdaptTheta = false
 	r.ColumnSum = 0
 	return r
@@ -191,6 +196,12 @@ func (r Regime) Validate() error {
 	if math.IsNaN(r.TraceCut) || r.TraceCut <= 0 || r.TraceCut >= 1 {
 		return bad("TraceCut", r.TraceCut, "in (0, 1)")
 	}
+	if err := r.Replay.validate(r.Name); err != nil {
+		return err
+	}
+	if r.Replay.On && r.Plastic {
+		return bad("Replay.On", 1, "off while Plastic (the awake STDP rule) is on: the two rules are exclusive")
+	}
 	if r.WarmupImages < 0 {
 		return bad("WarmupImages", float64(r.WarmupImages), ">= 0")
 	}
@@ -245,6 +256,15 @@ type SleepChanges struct {
 	PotScale       float64 // STDP potentiation rate NuPost ×PotScale
 	DepScale       float64 // STDP depression rate NuPre ×DepScale
 	ThetaPlusScale float64 // threshold increment ThetaPlus ×ThetaPlusScale
+
+	// Rule is the plasticity that STDP turns on: "" or RuleAwake, the awake STDP rule with
+	// the scales above; RuleReplay, the Replay rule with the parameters in Replay (its On
+	// is ignored: STDP and Rule decide).
+	Rule   string `json:",omitempty"`
+	Replay Replay `json:",omitzero"`
+	// TauTheta, if > 0, is the time constant (ms) with which θ decays during sleep (with the
+	// threshold rule on) instead of the awake TauTheta; 0 keeps the awake one.
+	TauTheta float64 `json:",omitempty"`
 }
 
 // NeutralSleep returns the changes that keep the awake regime as it is: every scale 1,
@@ -271,6 +291,17 @@ func (c SleepChanges) Validate() error {
 			return bad(f.name, f.v, "finite and >= 0")
 		}
 	}
+	if !(c.TauTheta >= 0) || math.IsInf(c.TauTheta, 0) {
+		return bad("TauTheta", c.TauTheta, "finite and >= 0 (0: the awake TauTheta)")
+	}
+	if err := checkRule(c.Rule); err != nil {
+		return err
+	}
+	if c.Rule == RuleReplay {
+		p := c.Replay
+		p.On = true
+		return p.validate("sleep changes")
+	}
 	return nil
 }
 
@@ -293,6 +324,14 @@ func Sleep(awake Regime, c SleepChanges) Regime {
 	s.NuPost = awake.NuPost * c.PotScale
 	s.NuPre = awake.NuPre * c.DepScale
 	s.ThetaPlus = awake.ThetaPlus * c.ThetaPlusScale
+	if c.STDP && c.Rule == RuleReplay {
+		s.Plastic = false
+		s.Replay = c.Replay
+		s.Replay.On = true
+	}
+	if c.TauTheta > 0 {
+		s.TauTheta = c.TauTheta
+	}
 	if !c.Normalize {
 		s.ColumnSum = 0
 	}

@@ -237,3 +237,27 @@ func ValidatedSleep() SleepConfig {
 	c.Changes.ExcGain, c.Changes.ThetaPlusScale = 1, 2
 	return c
 }
+
+// ReplaySleep is the sleep of the authors' later code with the Replay rule in place of
+// STDP, as evsim's validation search chose it for 400 neurons after 1,000 training images
+// (docs/sleep-study.md): no lateral inhibition, θ frozen, model.DefaultReplay, input gain
+// 0.6, excitation ×1, leak ×2, 20 s. It is the paper's STDP-only sleep (inhibition reduced,
+// thresholds fixed) with the sleep rule instead of the awake one.
+func ReplaySleep() SleepConfig {
+	c := DefaultSleep()
+	c.Changes.InhScale, c.Changes.Threshold, c.Changes.ExcGain = 0, false, 1
+	c.Changes.Rule, c.Changes.Replay = model.RuleReplay, model.DefaultReplay()
+	c.InputGain, c.DurationMS = 0.6, 20000
+	return c
+}
+
+// DecaySleep is the validated threshold sleep with θ decaying during sleep (τθ = 1 s
+// instead of 10^7 ms) and θ+ ×1: a sleep in which thresholds can fall as well as rise
+// (Fig. 5B-D). Of the decay sleeps tried on validation data, it is the one with the best
+// gain among those in which at least a quarter of the thresholds fell and a quarter rose
+// (docs/sleep-study.md).
+func DecaySleep() SleepConfig {
+	c := ValidatedSleep()
+	c.Changes.ThetaPlusScale, c.Changes.TauTheta = 1, 1000
+	return c
+}

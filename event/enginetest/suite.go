@@ -56,6 +56,7 @@ func Run(t *testing.T, newEngine Factory, tol Tolerance) {
 	t.Run("RunawayGuard", s.runaway)
 	t.Run("Determinism", s.determinism)
 	t.Run("Continuity", s.continuity)
+	t.Run("ReplayRule", s.replay)
 }
 
 type suite struct {
@@ -667,5 +668,82 @@ func (s suite) continuity(t *testing.T) {
 				t.Fatalf("%s[%d]: %.15g over three trials, %.15g in one", fields[f], k, x, y)
 			}
 		}
+	}
+}
+
+// replay: with the sleep replay rule (model.Replay) on, the weights after a trial are those
+// that the rule's formula gives at the engine's own excitatory spikes: at a spike of j at
+// T, each input whose last spike lies in [T-Window, T] moves up by Inc·2/(1+e^{w/Scale}),
+// at most WMax, every other input down by Dec·2/(1+e^{w/Scale}), at least 0. The rule is
+// written out here from that description; the spike times are the engine's record. Input
+// times lie on the 0.5 ms grid, so a grid engine receives each at its time; it delivers
+// the inputs of a step before it tests thresholds, so an input at T counts for a grid
+// engine's spike at T (a continuous-time one has none at the same time).
+func (s suite) replay(t *testing.T) {
+	const nExc, window = 12, 5.0
+	tr := Trials(23, 1, 350, 150)[0]
+	var ins []model.InputSpike
+	for _, x := range tr.Inputs {
+		if g := math.Round(x.T/0.5) * 0.5; g >= 0.5 && g < tr.Duration {
+			ins = append(ins, model.InputSpike{T: g, Idx: x.Idx})
+		}
+	}
+	slices.SortFunc(ins, func(a, b model.InputSpike) int {
+		if c := cmpF(a.T, b.T); c != 0 {
+			return c
+		}
+		return int(a.Idx) - int(b.Idx)
+	})
+	tr.Inputs = slices.Compact(ins)
+	ins = tr.Inputs
+	rule := model.Replay{On: true, Inc: 0.05, Dec: 0.01, Scale: 0.1, Window: window}
+	c := model.SleepChanges{LeakScale: 1, ExcGain: 2, InhScale: 0.25, STDP: true, Threshold: true, Rule: model.RuleReplay, Replay: rule}.AsAwakeRates()
+	r := model.Sleep(model.AwakeN(nExc), c)
+	net := trainNet(nExc)
+	w0 := slices.Clone(net.W)
+	var rec []model.Spike
+	if err := s.build(t, net, r, &rec).Present(&tr, make([]int32, nExc)); err != nil {
+		t.Fatal(err)
+	}
+	spikes := exc(rec)
+	if len(spikes) < 5 {
+		t.Fatalf("%d excitatory spikes: the case needs activity", len(spikes))
+	}
+	want := slices.Clone(w0)
+	last := make([]float64, net.NIn)
+	for i := range last {
+		last[i] = math.Inf(-1)
+	}
+	k := 0
+	for _, x := range spikes {
+		for k < len(ins) && (ins[k].T < x.T || s.tol.Dt > 0 && ins[k].T == x.T) {
+			last[ins[k].Idx] = ins[k].T
+			k++
+		}
+		j := int(x.Idx)
+		for i := range net.NIn {
+			w := &want[i*nExc+j]
+			soft := 2 / (1 + math.Exp(*w/rule.Scale))
+			if x.T-last[i] <= window {
+				*w = math.Min(*w+rule.Inc*soft, r.WMax)
+			} else {
+				*w = math.Max(*w-rule.Dec*soft, 0)
+			}
+		}
+	}
+	up, down := 0, 0
+	for q := range want {
+		if math.Abs(net.W[q]-want[q]) > 1e-12 {
+			t.Fatalf("w[%d][%d] = %v, want %v (was %v)", q/nExc, q%nExc, net.W[q], want[q], w0[q])
+		}
+		switch {
+		case want[q] > w0[q]:
+			up++
+		case want[q] < w0[q]:
+			down++
+		}
+	}
+	if up == 0 || down == 0 {
+		t.Fatalf("%d weights rose and %d fell: the case must exercise both halves of the rule", up, down)
 	}
 }

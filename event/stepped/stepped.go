@@ -188,6 +188,8 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 				e.r.Depress(net, i, t, e.posts.Members())
 				net.LastPre[i] = t
 				e.pres.Add(i)
+			} else if e.r.Replay.On {
+				net.LastPre[i] = t
 			}
 		}
 		// Excitatory threshold.
@@ -210,6 +212,8 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 				e.r.Potentiate(net, int(j), t, e.pres.Members())
 				net.LastPost[j] = t
 				e.posts.Add(int(j))
+			} else if e.r.Replay.On {
+				e.r.ReplayPost(net, int(j), t)
 			}
 			if e.r.AdaptTheta {
 				Th[j] += e.r.ThetaPlus

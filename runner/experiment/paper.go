@@ -52,9 +52,16 @@ type PaperConfig struct {
 	WarmupImages int
 	WarmupInh    float64
 	Sleep        runner.SleepConfig // Changes, InputGain, DurationMS; Mean and Seed are filled in
-	Workers      int
-	Train        *mnist.Set
-	TestSet      *mnist.Set
+	// Replay, if not nil, is a second sleep reported beside Sleep at the focus level: the
+	// paper's STDP-only sleep with the sleep replay rule (runner.ReplaySleep with validated
+	// parameters). Theta, if not nil, is a sleep whose threshold changes are reported at
+	// the focus level (Fig. 5B-D: a sleep in which thresholds can fall). Nil: no such rows,
+	// and the cells are those of a run without them.
+	Replay  *runner.SleepConfig
+	Theta   *runner.SleepConfig
+	Workers int
+	Train   *mnist.Set
+	TestSet *mnist.Set
 	// Log, if not nil, receives one line per stage, and one per product in Dir that is not
 	// reused, saying why.
 	Log func(format string, a ...any)
@@ -68,7 +75,9 @@ type PaperConfig struct {
 }
 
 // DefaultPaper is the paper's design: 400 neurons, 5 initializations, training levels from
-// 1,000 to 60,000 images, the distortion levels of the authors' own code.
+// 1,000 to 60,000 images, the distortion levels of the authors' own code, the validated
+// sleep, and at the focus level the replay sleep (runner.ReplaySleep) and the decay sleep
+// (runner.DecaySleep) beside it.
 func DefaultPaper() PaperConfig {
 	awake := model.Awake()
 	return PaperConfig{
@@ -85,8 +94,12 @@ func DefaultPaper() PaperConfig {
 		Focus:        1000,
 		Engine:       runner.EngineSpec{Kind: "event"},
 		Sleep:        runner.ValidatedSleep(),
+		Replay:       ptr(runner.ReplaySleep()),
+		Theta:        ptr(runner.DecaySleep()),
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // Cell is the outcome for one seed at one training level.
 type Cell struct {
@@ -109,6 +122,8 @@ type Cell struct {
 	BlurAwake   []float64         `json:"blur_awake,omitempty"`
 	BlurSlept   []float64         `json:"blur_slept,omitempty"`
 	Ablation    *Ablation         `json:"ablation,omitempty"` // focus level
+	Replay      *Arm              `json:"replay,omitempty"`   // focus level, with PaperConfig.Replay
+	Theta       *Arm              `json:"theta,omitempty"`    // focus level, with PaperConfig.Theta
 	// Seconds is the time this run spent computing the cell (0 when it was reused). It is
 	// not written, so that a resumed run writes the same bytes as an uninterrupted one.
 	Seconds float64 `json:"-"`
@@ -133,6 +148,19 @@ type CellConfig struct {
 	Distort int       `json:"distort_images,omitempty"`
 	Noise   []float64 `json:"noise,omitempty"`
 	Blur    []float64 `json:"blur,omitempty"`
+	// The extra sleeps of focus cells (PaperConfig.Replay and Theta), if any.
+	Replay *SleepSettings `json:"replay_sleep,omitempty"`
+	Theta  *SleepSettings `json:"theta_sleep,omitempty"`
+}
+
+// Arm is one extra sleep of a focus cell, from the awake network: the test accuracy after
+// it (labels reassigned), its statistics, and per neuron the change of threshold and of
+// total input weight.
+type Arm struct {
+	Accuracy     float64           `json:"accuracy"`
+	Sleep        runner.SleepStats `json:"sleep"`
+	ThetaChange  []float64         `json:"theta_change"`
+	WeightChange []float64         `json:"weight_change"` // Σ_i w_ij after - before
 }
 
 // SleepSettings are the parts of runner.SleepConfig a cell's sleep is configured by.
@@ -192,6 +220,10 @@ func (cfg *PaperConfig) Validate() error {
 		return bad("Test = %d, want 1 to the %d images of TestSet", cfg.Test, cfg.TestSet.Len())
 	case !(cfg.Sleep.DurationMS > 0):
 		return bad("Sleep.DurationMS = %g, want > 0", cfg.Sleep.DurationMS)
+	case cfg.Replay != nil && !(cfg.Replay.DurationMS > 0):
+		return bad("Replay.DurationMS = %g, want > 0", cfg.Replay.DurationMS)
+	case cfg.Theta != nil && !(cfg.Theta.DurationMS > 0):
+		return bad("Theta.DurationMS = %g, want > 0", cfg.Theta.DurationMS)
 	case cfg.WarmupImages < 0:
 		return bad("WarmupImages = %d, want >= 0", cfg.WarmupImages)
 	}
@@ -550,6 +582,13 @@ func (p *paperRun) cellConfig(seed uint64, level int, awake string) CellConfig {
 		Sleep: SleepSettings{Changes: cfg.Sleep.Changes, InputGain: cfg.Sleep.InputGain, DurationMS: cfg.Sleep.DurationMS}}
 	if level == cfg.Focus {
 		c.Focus, c.Distort, c.Noise, c.Blur = true, cfg.Distort, cfg.Noise, cfg.Blur
+		settings := func(sc *runner.SleepConfig) *SleepSettings {
+			if sc == nil {
+				return nil
+			}
+			return &SleepSettings{Changes: sc.Changes, InputGain: sc.InputGain, DurationMS: sc.DurationMS}
+		}
+		c.Replay, c.Theta = settings(cfg.Replay), settings(cfg.Theta)
 	}
 	return c
 }
@@ -723,6 +762,29 @@ func (p *paperRun) cell(ctx context.Context, seed uint64, level int) (Cell, erro
 			return c, err
 		}
 		c.Ablation = ab
+		// The extra sleeps, each from the awake network.
+		for _, x := range []struct {
+			sc  *runner.SleepConfig
+			arm **Arm
+		}{{cfg.Replay, &c.Replay}, {cfg.Theta, &c.Theta}} {
+			if x.sc == nil {
+				continue
+			}
+			net := awake.Net.Clone()
+			a := &Arm{}
+			if a.Sleep, err = sleep(net, *x.sc); err != nil {
+				return c, err
+			}
+			labels, err := label(net)
+			if err != nil {
+				return c, err
+			}
+			if a.Accuracy, err = test(net, labels, cfg.TestSet, cfg.Test); err != nil {
+				return c, err
+			}
+			a.ThetaChange, a.WeightChange = changes(awake.Net, net)
+			*x.arm = a
+		}
 	}
 	if c.Checksum, err = c.checksum(); err != nil {
 		return c, err
@@ -736,6 +798,20 @@ func (p *paperRun) cell(ctx context.Context, seed uint64, level int) (Cell, erro
 	}
 	c.Seconds = time.Since(t0).Seconds()
 	return c, nil
+}
+
+// changes returns, per neuron, the change from a to b of its threshold and of the sum of
+// its input weights.
+func changes(a, b *model.Network) (theta, weight []float64) {
+	theta = make([]float64, a.NExc)
+	weight = make([]float64, a.NExc)
+	for j := range a.NExc {
+		theta[j] = b.Theta[j] - a.Theta[j]
+	}
+	for k := range a.W {
+		weight[k%a.NExc] += b.W[k] - a.W[k]
+	}
+	return theta, weight
 }
 
 // normalized scales a receptive field to [0, 1] by its maximum (a copy).

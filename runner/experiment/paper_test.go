@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,5 +137,107 @@ func TestAblationClaimsSayWhenTrivial(t *testing.T) {
 		if md := markdown(rep); strings.Contains(md, "trivially") == stdp {
 			t.Errorf("sleep STDP %v: report mentions triviality: %v", stdp, !stdp)
 		}
+	}
+}
+
+// TestPaperExtraSleeps: with PaperConfig.Replay and Theta set, each focus cell reports both
+// extra sleeps from the awake network (accuracy, per-neuron threshold and weight changes),
+// the report adds their claims, figures and per-seed table, and the other cells keep the
+// settings (and so the hashes) of a run without them. The theta sleep (fast θ decay, no
+// increment) makes thresholds fall, which the awake rules cannot in a sleep this short.
+func TestPaperExtraSleeps(t *testing.T) {
+	dir, err := mnist.DefaultDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, err := mnist.Load(dir, "train", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := mnist.Load(dir, "t10k", 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultPaper()
+	cfg.Dir = t.TempDir()
+	cfg.NExc, cfg.Seeds, cfg.Levels, cfg.Focus = 8, []uint64{1, 2}, []int{20, 40}, 20
+	cfg.Label, cfg.Test, cfg.Distort = 60, 40, 10
+	cfg.Noise, cfg.Blur = []float64{0}, []float64{0}
+	cfg.Sleep.DurationMS = 500
+	replay := runner.ReplaySleep()
+	replay.DurationMS = 500
+	theta := runner.ValidatedSleep()
+	theta.DurationMS, theta.Changes.ThetaPlusScale, theta.Changes.TauTheta = 500, 0, 1000
+	cfg.Replay, cfg.Theta = &replay, &theta
+	cfg.Train, cfg.TestSet = train, test
+	cells, err := Paper(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cells {
+		focus := c.Level == cfg.Focus
+		if (c.Replay != nil) != focus || (c.Theta != nil) != focus || (c.Config.Replay != nil) != focus {
+			t.Fatalf("cell seed %d level %d: replay %v, theta %v: want both exactly at the focus level", c.Seed, c.Level, c.Replay != nil, c.Theta != nil)
+		}
+		if !focus {
+			if b, _ := json.Marshal(c.Config); strings.Contains(string(b), "replay") || strings.Contains(string(b), "theta_sleep") {
+				t.Errorf("a non-focus cell's settings name the extra sleeps: %s", b)
+			}
+			continue
+		}
+		if len(c.Replay.WeightChange) != cfg.NExc || len(c.Theta.ThetaChange) != cfg.NExc {
+			t.Fatalf("per-neuron changes: %d and %d values, want %d", len(c.Replay.WeightChange), len(c.Theta.ThetaChange), cfg.NExc)
+		}
+		if c.Replay.Sleep.ThetaRose+c.Replay.Sleep.ThetaFell != 0 || c.Replay.Sleep.WeightChange == 0 {
+			t.Errorf("replay sleep: θ rose %d fell %d, |Δw| %v: want θ frozen and weights changed", c.Replay.Sleep.ThetaRose, c.Replay.Sleep.ThetaFell, c.Replay.Sleep.WeightChange)
+		}
+		// With no increment, every threshold above 0 falls; one at 0 (a neuron that never
+		// won in training) stays.
+		if st := c.Theta.Sleep; st.ThetaFell == 0 || st.ThetaRose != 0 || st.WeightChange != 0 {
+			t.Errorf("theta sleep: θ fell %d rose %d, |Δw| %v: want falls only and no weight change", st.ThetaFell, st.ThetaRose, st.WeightChange)
+		}
+		sum := 0.0
+		for _, d := range c.Replay.WeightChange {
+			sum += d
+		}
+		if d := c.Replay.Sleep.WeightSum[1] - c.Replay.Sleep.WeightSum[0]; math.Abs(sum-d) > 1e-9*(1+math.Abs(d)) {
+			t.Errorf("per-neuron weight changes sum to %v, the sleep's statistics say %v", sum, d)
+		}
+	}
+	rep, err := WriteReport(cfg, cells)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(filepath.Join(cfg.Dir, "report.md"))
+	want := map[string]bool{"ablation (replay rule)": false, "two principles (replay rule)": false, "5B-D (theta sleep)": false}
+	for _, c := range rep.Claims {
+		if _, ok := want[c.Figure]; !ok {
+			continue
+		}
+		want[c.Figure] = true
+		if !strings.Contains(string(md), c.Measured) {
+			t.Errorf("report.md lacks %q", c.Measured)
+		}
+		for _, f := range c.Files {
+			if fi, err := os.Stat(filepath.Join(cfg.Dir, f)); err != nil || fi.Size() < 100 {
+				t.Errorf("claim %s: file %s missing or empty", c.Figure, f)
+			}
+		}
+	}
+	for f, ok := range want {
+		if !ok {
+			t.Errorf("no claim %q", f)
+		}
+	}
+	if rep.ReplayPearson == nil || rep.ThetaPearson == nil || rep.ReplayPearson.N != 2*cfg.NExc {
+		t.Errorf("correlations: replay %+v, theta %+v", rep.ReplayPearson, rep.ThetaPearson)
+	}
+	// On these networks the replay sleep lowers the total weight of both quarters
+	// (depression outweighs potentiation), as on the 400-neuron ones.
+	if q := rep.ReplayQuarters; q == nil || !(q[0] < 0 && q[1] < 0) {
+		t.Errorf("replay quarters %v: want both negative", q)
+	}
+	if !strings.Contains(string(md), "Extra sleeps") {
+		t.Error("report.md has no per-seed table of the extra sleeps")
 	}
 }

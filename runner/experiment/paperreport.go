@@ -85,6 +85,17 @@ type PaperReport struct {
 	Claims       []Claim               `json:"claims"`
 	Cells        []Cell                `json:"cells"`
 	Pearson      *analysis.Correlation `json:"rf_variance_vs_theta_change,omitempty"`
+	// The extra sleeps of the focus cells (PaperConfig.Replay, Theta), and the correlation
+	// of the receptive-field variance with the replay sleep's change of total input weight
+	// and with the theta sleep's threshold change.
+	Replay        *SleepSettings        `json:"replay_sleep,omitempty"`
+	Theta         *SleepSettings        `json:"theta_sleep,omitempty"`
+	ReplayPearson *analysis.Correlation `json:"rf_variance_vs_replay_weight_change,omitempty"`
+	ThetaPearson  *analysis.Correlation `json:"rf_variance_vs_theta_sleep_change,omitempty"`
+	// ReplayQuarters is the mean relative change of total input weight in the replay sleep
+	// of the quarter of neurons with the cleanest receptive fields (lowest variance) and
+	// of the quarter with the noisiest, pooled over seeds.
+	ReplayQuarters *[2]float64 `json:"replay_weight_change_clean_noisy_quarter,omitempty"`
 }
 
 // describe fills rep's settings from the cells, which must be one complete grid of seeds x
@@ -96,6 +107,7 @@ func (rep *PaperReport) describe(cells []Cell) error {
 	var levels []int
 	common := func(c CellConfig) CellConfig {
 		c.Seed, c.Level, c.Awake, c.Focus, c.Distort, c.Noise, c.Blur = 0, 0, "", false, 0, nil, nil
+		c.Replay, c.Theta = nil, nil
 		return c
 	}
 	first, err := hashJSON(common(cells[0].Config))
@@ -126,6 +138,7 @@ func (rep *PaperReport) describe(cells []Cell) error {
 				return fmt.Errorf("experiment: cells have two focus levels, %d and %d", rep.Focus, c.Level)
 			}
 			rep.Focus, rep.Distort, rep.Noise, rep.Blur = c.Level, c.Config.Distort, c.Config.Noise, c.Config.Blur
+			rep.Replay, rep.Theta = c.Config.Replay, c.Config.Theta
 		}
 	}
 	if len(cells) != len(rep.Seeds)*len(levels) {
@@ -273,15 +286,56 @@ func WriteReport(cfg PaperConfig, cells []Cell) (*PaperReport, error) {
 			return nil, err
 		}
 	}
-	// Ablations.
+	// The extra sleeps: receptive-field variance against the replay sleep's change of total
+	// input weight, and against the theta sleep's threshold change (pooled over seeds).
+	for _, x := range []struct {
+		arm         func(Cell) *Arm
+		val         func(*Arm) []float64
+		out         **analysis.Correlation
+		file, title string
+		ylabel      string
+	}{
+		{func(c Cell) *Arm { return c.Replay }, func(a *Arm) []float64 { return a.WeightChange }, &rep.ReplayPearson,
+			"replay_rf_variance_vs_weight_change.png", "STDP-only sleep with the replay rule: receptive-field variance vs change of input weight", "change of total input weight in sleep"},
+		{func(c Cell) *Arm { return c.Theta }, func(a *Arm) []float64 { return a.ThetaChange }, &rep.ThetaPearson,
+			"fig5b_theta_sleep.png", "Fig. 5B, theta sleep: receptive-field variance vs threshold change", "threshold change in sleep (mV)"},
+	} {
+		var xs, ys []float64
+		for _, c := range focus {
+			if a := x.arm(c); a != nil && len(x.val(a)) == len(c.RFVariance) {
+				xs = append(xs, c.RFVariance...)
+				ys = append(ys, x.val(a)...)
+			}
+		}
+		if len(xs) <= 2 {
+			continue
+		}
+		if err := analysis.ScatterPlot(file(x.file), x.title, "mean 3x3 neighbourhood variance", x.ylabel, xs, ys); err != nil {
+			return nil, err
+		}
+		if pc, err := analysis.Pearson(xs, ys); err == nil {
+			*x.out = &pc
+		}
+	}
+	if err := replayQuarters(rep, focus, snapshot); err != nil {
+		return nil, err
+	}
+	// Ablations (the replay sleep, when every focus cell has it, as a sixth arm).
 	var abl [][]float64 // per condition, per seed
 	names := []string{"W before, θ before", "W before, θ after", "W after, θ before", "W after, θ after (sleep)", "STDP only, low inhibition"}
+	withReplay := len(focus) > 0 && !slices.ContainsFunc(focus, func(c Cell) bool { return c.Replay == nil })
+	if withReplay {
+		names = append(names, "STDP only, replay rule")
+	}
 	for _, c := range focus {
 		if c.Ablation == nil {
 			continue
 		}
 		a := c.Ablation
 		v := []float64{a.WBeforeThBefore, a.WBeforeThAfter, a.WAfterThBefore, a.WAfterThAfter, a.STDPOnly}
+		if withReplay {
+			v = append(v, c.Replay.Accuracy)
+		}
 		for k := range v {
 			if len(abl) <= k {
 				abl = append(abl, nil)
@@ -334,6 +388,67 @@ func ptext(p float64) string {
 		return "none (one seed: no test)"
 	}
 	return fmt.Sprintf("%.2g", p)
+}
+
+// pvalue is "p = x" for the report; a p-value that underflows to 0 is given as a bound.
+func pvalue(p float64) string {
+	if p == 0 {
+		return "p < 1e-300"
+	}
+	return fmt.Sprintf("p = %.2g", p)
+}
+
+// replayQuarters sets rep.ReplayQuarters from the focus cells that have a replay sleep:
+// each neuron's change of total input weight relative to its awake total, averaged over
+// the quarter of neurons (pooled over seeds) with the lowest receptive-field variance and
+// over the quarter with the highest.
+func replayQuarters(rep *PaperReport, focus []Cell, snapshot func(Cell) (*runner.Snapshot, error)) error {
+	type nv struct{ v, rel float64 }
+	var all []nv
+	for _, c := range focus {
+		if c.Replay == nil || len(c.Replay.WeightChange) != len(c.RFVariance) {
+			continue
+		}
+		s, err := snapshot(c)
+		if err != nil {
+			return err
+		}
+		n := s.Net
+		if len(c.RFVariance) != n.NExc {
+			return fmt.Errorf("experiment: cell seed %d level %d has %d receptive-field variances for %d neurons", c.Seed, c.Level, len(c.RFVariance), n.NExc)
+		}
+		total := make([]float64, n.NExc)
+		for k, w := range n.W {
+			total[k%n.NExc] += w
+		}
+		for j := range n.NExc {
+			if total[j] > 0 {
+				all = append(all, nv{c.RFVariance[j], c.Replay.WeightChange[j] / total[j]})
+			}
+		}
+	}
+	q := len(all) / 4
+	if q == 0 {
+		return nil
+	}
+	slices.SortStableFunc(all, func(a, b nv) int { return cmpFloat(a.v, b.v) })
+	var out [2]float64
+	for k := range q {
+		out[0] += all[k].rel / float64(q)
+		out[1] += all[len(all)-1-k].rel / float64(q)
+	}
+	rep.ReplayQuarters = &out
+	return nil
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 func pct(v float64) string { return fmt.Sprintf("%.1f %%", 100*v) }
@@ -408,7 +523,7 @@ func claims(rep *PaperReport, focus []Cell, abl [][]float64, noiseA, noiseS, blu
 			Measured: fmt.Sprintf("Pearson r = %.3f, p = %.2g, n = %d neurons", pc.R, pc.P, pc.N), Reproduced: pc.P < 0.05 && pc.R > 0,
 			Files: []string{"fig5b_rf_variance_vs_theta_change.png", "fig5cd_examples.png"}})
 	}
-	if len(abl) == 5 {
+	if len(abl) >= 5 {
 		full, thOnly, wOnly, before, stdp := abl[3], abl[1], abl[2], abl[0], abl[4]
 		p := func(a, b []float64) float64 {
 			tt, err := analysis.PairedTTest(a, b)
@@ -436,6 +551,35 @@ func claims(rep *PaperReport, focus []Cell, abl [][]float64, noiseA, noiseS, blu
 		out = append(out, Claim{Figure: "ablation", Paper: "sleep with reduced inhibition and frozen thresholds (STDP only) gives the same gain (vs normal sleep p = 0.85)",
 			Measured:   fmt.Sprintf("normal sleep %s, STDP only %s, p = %s", pct(mean(full)), pct(mean(stdp)), ptext(pS)),
 			Reproduced: pS > 0.05 && mean(stdp) > mean(before), Files: []string{"ablation.png"}})
+		if len(abl) == 6 {
+			replay := abl[5]
+			pR := p(full, replay)
+			out = append(out, Claim{Figure: "ablation (replay rule)", Paper: "sleep with reduced inhibition and frozen thresholds (STDP only) gives the same gain (vs normal sleep p = 0.85); here with the sleep replay rule in place of the awake STDP rule",
+				Measured:   fmt.Sprintf("normal sleep %s, STDP only with the replay rule %s, before sleep %s, p (vs normal) = %s, p (vs before) = %s", pct(mean(full)), pct(mean(replay)), pct(mean(before)), ptext(pR), ptext(p(before, replay))),
+				Reproduced: pR > 0.05 && mean(replay) > mean(before), Files: []string{"ablation.png"}})
+		}
+	}
+	if pc := rep.ReplayPearson; pc != nil {
+		out = append(out, Claim{Figure: "two principles (replay rule)", Paper: "sleep downscales the synapses of noisy (task-irrelevant) neurons more",
+			Measured:   fmt.Sprintf("receptive-field variance vs change of total input weight in the replay sleep: Pearson r = %.3f, %s, n = %d neurons", pc.R, pvalue(pc.P), pc.N),
+			Reproduced: pc.P < 0.05 && pc.R < 0, Files: []string{"replay_rf_variance_vs_weight_change.png"}})
+	}
+	if q := rep.ReplayQuarters; q != nil {
+		out = append(out, Claim{Figure: "two principles (replay rule)", Paper: "well-formed receptive fields change little in sleep (here: the cleanest quarter's total input weight changes by less than 10 %)",
+			Measured:   fmt.Sprintf("mean change of total input weight in the replay sleep: %+.1f %% in the quarter of neurons with the cleanest fields, %+.1f %% in the noisiest quarter", 100*q[0], 100*q[1]),
+			Reproduced: math.Abs(q[0]) < 0.1, Files: []string{"replay_rf_variance_vs_weight_change.png"}})
+	}
+	if pc := rep.ThetaPearson; pc != nil {
+		fell, rose := 0, 0
+		for _, c := range focus {
+			if c.Theta != nil {
+				fell += c.Theta.Sleep.ThetaFell
+				rose += c.Theta.Sleep.ThetaRose
+			}
+		}
+		out = append(out, Claim{Figure: "5B-D (theta sleep)", Paper: "clean receptive fields get lower thresholds, noisy ones higher: variance correlates significantly with the threshold change",
+			Measured:   fmt.Sprintf("theta sleep: %d thresholds fell, %d rose (all seeds); Pearson r = %.3f, %s, n = %d neurons", fell, rose, pc.R, pvalue(pc.P), pc.N),
+			Reproduced: pc.P < 0.05 && pc.R > 0 && fell > 0 && rose > 0, Files: []string{"fig5b_theta_sleep.png"}})
 	}
 	return out
 }
@@ -449,6 +593,14 @@ func markdown(rep *PaperReport) string {
 	}
 	fmt.Fprintf(&b, "%d excitatory neurons, seeds %v, training levels %v (inhibition warm-up: %d images at ×%g), engine %v, labels from %d training images, %d test images (%d per distortion level at %d images). Sleep: %+v, input gain %g, %g ms. Program %s. Command: %s.\n\n",
 		rep.NExc, rep.Seeds, levels, rep.WarmupImages, rep.WarmupInh, rep.Engine, rep.Label, rep.Test, rep.Distort, rep.Focus, rep.Sleep.Changes, rep.Sleep.InputGain, rep.Sleep.DurationMS, rep.Program, strings.Join(rep.Command, " "))
+	for _, x := range []struct {
+		name string
+		s    *SleepSettings
+	}{{"Replay sleep (STDP-only ablation with the sleep replay rule)", rep.Replay}, {"Theta sleep (Fig. 5B-D)", rep.Theta}} {
+		if x.s != nil {
+			fmt.Fprintf(&b, "%s: %+v, input gain %g, %g ms.\n\n", x.name, x.s.Changes, x.s.InputGain, x.s.DurationMS)
+		}
+	}
 	fmt.Fprintf(&b, "Every line below is computed from `results.json` by evsim; nothing is written by hand.\n\n")
 	fmt.Fprintf(&b, "| figure | the paper | this run | reproduced | files |\n| --- | --- | --- | --- | --- |\n")
 	for _, c := range rep.Claims {
@@ -464,6 +616,25 @@ func markdown(rep *PaperReport) string {
 	fmt.Fprintf(&b, "\n## Accuracy before and after sleep (Fig. 3)\n\n| training images | before | after | paired p |\n| --- | --- | --- | --- |\n")
 	for _, l := range rep.Levels {
 		fmt.Fprintf(&b, "| %d | %s ± %s | %s ± %s | %s |\n", l.Level, pct(l.AwakeMean), pct(l.AwakeSD), pct(l.SleptMean), pct(l.SleptSD), ptext(l.P))
+	}
+	if rep.Replay != nil || rep.Theta != nil {
+		fmt.Fprintf(&b, "\n## Extra sleeps at %d training images, per seed\n\n| seed | before | sleep | replay sleep | theta sleep | theta sleep: fell / rose |\n| --- | --- | --- | --- | --- | --- |\n", rep.Focus)
+		for _, c := range rep.Cells {
+			if c.Level != rep.Focus {
+				continue
+			}
+			arm := func(a *Arm) string {
+				if a == nil {
+					return "-"
+				}
+				return pct(a.Accuracy)
+			}
+			fr := "-"
+			if c.Theta != nil {
+				fr = fmt.Sprintf("%d / %d", c.Theta.Sleep.ThetaFell, c.Theta.Sleep.ThetaRose)
+			}
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s |\n", c.Seed, pct(c.Awake), pct(c.Slept), arm(c.Replay), arm(c.Theta), fr)
+		}
 	}
 	return b.String()
 }
