@@ -24,6 +24,7 @@ import (
 	"github.com/pkg/profile"
 
 	"github.com/evsim/evsim/analysis"
+	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner"
 	"github.com/evsim/evsim/runner/experiment"
 	"github.com/evsim/evsim/runner/mnist"
@@ -161,6 +162,11 @@ type sleepParams struct {
 	PotScale       float64 `json:"stdp_potentiation_scale"`
 	DepScale       float64 `json:"stdp_depression_scale"`
 	ThetaPlusScale float64 `json:"theta_plus_scale"`
+	// The plasticity STDP turns on ("awake" or "replay"), the replay rule's parameters, and
+	// θ's decay time constant during sleep (absent: the awake one).
+	Rule     string        `json:"rule"`
+	Replay   *model.Replay `json:"replay,omitempty"`
+	TauTheta float64       `json:"theta_tau_ms,omitempty"`
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

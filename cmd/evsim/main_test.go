@@ -276,6 +276,12 @@ func TestSleepPresets(t *testing.T) {
 	if s := sleep(); s.Preset != "validated" || s.Params.InhScale != v.Changes.InhScale || s.Params.STDP != v.Changes.STDP || s.Params.ThetaPlusScale != v.Changes.ThetaPlusScale || s.Params.DurationMS != v.DurationMS {
 		t.Errorf("default sleep %+v, want the validated preset", s)
 	}
+	if s := sleep("-sleep-preset", "replay", "-sleep-ms", "600"); s.Preset != "replay" || s.Params.Rule != "replay" || s.Params.Replay == nil || !s.Params.STDP || s.Params.InhScale != 0 {
+		t.Errorf("the replay preset: %+v", s.Params)
+	}
+	if s := sleep(); s.Params.Rule != "awake" || s.Params.Replay != nil {
+		t.Errorf("the validated sleep records rule %q, replay %v", s.Params.Rule, s.Params.Replay)
+	}
 	if s := sleep("-sleep-preset", "paper-text", "-sleep-ms", "700"); s.Preset != "paper-text" || s.Params.ExcGain != pt.Changes.ExcGain || !s.Params.STDP || s.Params.DurationMS != 700 || !slices.Equal(s.Overrides, []string{"sleep-ms"}) {
 		t.Errorf("paper-text with -sleep-ms 700: %+v", s)
 	}

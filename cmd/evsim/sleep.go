@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner"
 )
 
@@ -18,7 +19,12 @@ func (e *env) sleepPhase() error {
 			DurationMS: cfg.DurationMS, InputGain: cfg.InputGain, LeakScale: c.LeakScale, ExcGain: c.ExcGain,
 			InhScale: c.InhScale, STDP: c.STDP, Threshold: c.Threshold, Normalize: c.Normalize,
 			Input: o.sleep.input, MeanOf: 0, PotScale: c.PotScale, DepScale: c.DepScale, ThetaPlusScale: c.ThetaPlusScale,
+			Rule: model.RuleAwake, TauTheta: c.TauTheta,
 		}}
+		if c.Rule == model.RuleReplay {
+			rp := c.Replay
+			e.res.Sleep.Params.Rule, e.res.Sleep.Params.Replay = c.Rule, &rp
+		}
 	}
 	res := e.res.Sleep
 	if o.label == 0 {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/evsim/evsim/model"
 )
 
 // summary prints the results for a person: one aligned line per fact.
@@ -39,8 +41,16 @@ func summary(w io.Writer, r *Results, o *options) error {
 		if len(s.Overrides) > 0 {
 			over = " with " + strings.Join(s.Overrides, ", ")
 		}
-		line("sleep", "preset %s%s: %g ms, input gain %g, leak ×%g, excitation ×%g, inhibition ×%g, STDP %s, threshold rule %s (θ+ ×%g)",
-			s.Preset, over, p.DurationMS, p.InputGain, p.LeakScale, p.ExcGain, p.InhScale, onOff(p.STDP), onOff(p.Threshold), p.ThetaPlusScale)
+		rule := ""
+		if p.STDP && p.Rule != "" && p.Rule != model.RuleAwake {
+			rule = " (" + p.Rule + " rule)"
+		}
+		tau := ""
+		if p.TauTheta > 0 {
+			tau = fmt.Sprintf(", τθ %g ms", p.TauTheta)
+		}
+		line("sleep", "preset %s%s: %g ms, input gain %g, leak ×%g, excitation ×%g, inhibition ×%g, STDP %s%s, threshold rule %s (θ+ ×%g%s)",
+			s.Preset, over, p.DurationMS, p.InputGain, p.LeakScale, p.ExcGain, p.InhScale, onOff(p.STDP), rule, onOff(p.Threshold), p.ThetaPlusScale, tau)
 		line("firing rates", "%.2f Hz asleep, %.2f Hz awake (mean per excitatory neuron)", s.Stats.MeanRateHz, s.AwakeRateHz)
 		line("threshold change", "mean Δθ %+.3f mV (%d rose, %d fell, %d unchanged)", s.Stats.MeanDTheta, s.Stats.ThetaRose, s.Stats.ThetaFell, s.Stats.ThetaSame)
 		if r.Test != nil && s.TestBefore != nil {
