@@ -81,9 +81,31 @@ func setArg(args []string, name, v string) []string {
 // checkpoint writes what the run has done, then reports the interruption with the exit
 // status of the signal.
 func (e *env) checkpoint(stage string) error {
+	path, err := e.writeCheckpoint(stage)
+	what := fmt.Sprintf("interrupted during %s", stage)
+	if stage == "train" {
+		what = fmt.Sprintf("training interrupted after %d of %d images", e.trainSoFar.Images, e.o.train)
+	}
+	if stage == "sleep" {
+		what = fmt.Sprintf("sleep interrupted after %.0f of %.0f ms", e.sleepSoFar.DurationMS, e.sleepCfg.DurationMS)
+	}
+	if err != nil {
+		return fmt.Errorf("%s; the checkpoint could not be written: %w", what, err)
+	}
+	code := 130
+	var se signalError
+	if errors.As(context.Cause(e.ctx), &se) && se.sig == syscall.SIGTERM {
+		code = 143
+	}
+	return &interrupted{fmt.Sprintf("%s; checkpoint written to %s; continue with: evsim -resume %s", what, path, path), code}
+}
+
+// writeCheckpoint writes what the run has done, stopped in stage, to the run's checkpoint
+// file, and returns its path.
+func (e *env) writeCheckpoint(stage string) (string, error) {
 	res, err := json.Marshal(e.res)
 	if err != nil {
-		return fmt.Errorf("interrupted during %s; the checkpoint could not be encoded: %w", stage, err)
+		return "", fmt.Errorf("the checkpoint could not be encoded: %w", err)
 	}
 	p := pending{Args: e.resumeArgs(), Done: e.finished, Results: res, Start: e.trainStart}
 	if e.pend != nil && !e.done("train") {
@@ -100,7 +122,7 @@ func (e *env) checkpoint(stage string) error {
 		p.Nets = e.searchNets
 		if e.searchUnits != nil {
 			if p.Units, err = e.searchUnits(); err != nil {
-				return fmt.Errorf("interrupted during search; the checkpoint could not be encoded: %w", err)
+				return "", fmt.Errorf("the checkpoint could not be encoded: %w", err)
 			}
 		}
 	}
@@ -120,22 +142,7 @@ func (e *env) checkpoint(stage string) error {
 			}
 		}
 	}
-	what := fmt.Sprintf("interrupted during %s", stage)
-	if stage == "train" {
-		what = fmt.Sprintf("training interrupted after %d of %d images", e.trainSoFar.Images, e.o.train)
-	}
-	if stage == "sleep" {
-		what = fmt.Sprintf("sleep interrupted after %.0f of %.0f ms", e.sleepSoFar.DurationMS, e.sleepCfg.DurationMS)
-	}
-	if err != nil {
-		return fmt.Errorf("%s; the checkpoint could not be written: %w", what, err)
-	}
-	code := 130
-	var se signalError
-	if errors.As(context.Cause(e.ctx), &se) && se.sig == syscall.SIGTERM {
-		code = 143
-	}
-	return &interrupted{fmt.Sprintf("%s; checkpoint written to %s; continue with: evsim -resume %s", what, path, path), code}
+	return path, err
 }
 
 // maxCheckpoint bounds a JSON checkpoint read into memory.

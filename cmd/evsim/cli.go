@@ -47,28 +47,31 @@ func isSubcommand(s string) bool {
 }
 
 type options struct {
-	phase   string
-	n       int
-	train   int
-	label   int
-	test    int
-	seed    uint64
-	engine  string
-	dt      float64
-	in, out string
-	resume  string
-	data    string
-	workers int
-	json    bool   // -json: JSON on stdout instead of the summary
-	results string // -results FILE: the JSON results, also written to FILE
-	profile string
-	quiet   bool
-	warmup  int     // -warmup-images
-	warmInh float64 // -warmup-inh
-	sleep   sleepFlags
-	paper   paperFlags
-	search  searchFlags
-	slurm   slurmFlags
+	phase    string
+	n        int
+	train    int
+	label    int
+	test     int
+	seed     uint64
+	engine   string
+	dt       float64
+	in, out  string
+	resume   string
+	data     string
+	workers  int
+	json     bool   // -json: JSON on stdout instead of the summary
+	results  string // -results FILE: the JSON results, also written to FILE
+	profile  string
+	quiet    bool
+	epochs   int // -epochs: passes over the training set instead of -train
+	ckptEach int // -checkpoint-every N images
+	curve    curveFlags
+	warmup   int     // -warmup-images
+	warmInh  float64 // -warmup-inh
+	sleep    sleepFlags
+	paper    paperFlags
+	search   searchFlags
+	slurm    slurmFlags
 
 	args []string // the normalized invocation (subcommand, then -flag=value, paths absolute)
 	set  map[string]bool
@@ -95,6 +98,21 @@ var flagDefs = []flagDef{
 	}},
 	{name: "train", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
 		fs.IntVar(&o.train, "train", 1000, "training images to present, continuing the sequence of -in (cycles through the 60000)")
+	}},
+	{name: "epochs", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
+		fs.IntVar(&o.epochs, "epochs", 0, "passes over the training set to train, in [1, 1000], instead of -train (the progress shows the pass)")
+	}},
+	{name: "checkpoint-every", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
+		fs.IntVar(&o.ckptEach, "checkpoint-every", 0, "write the checkpoint every N training images without stopping (a killed run continues from it with -resume); 0: only on an interrupt")
+	}},
+	{name: "curve", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
+		fs.StringVar(&o.curve.points, "curve", "", "learning curve: at these counts of images seen (comma-separated), the accuracy on the validation split (never the test set), written to OUT.curve.csv and .png")
+	}},
+	{name: "curve-label", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
+		fs.IntVar(&o.curve.label, "curve-label", 1000, "learning curve: labels from the first N training images")
+	}},
+	{name: "curve-validation", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
+		fs.IntVar(&o.curve.validation, "curve-validation", 1000, "learning curve: accuracy on the last N training images")
 	}},
 	{name: "label", phases: sim, reg: func(fs *flag.FlagSet, o *options) {
 		fs.IntVar(&o.label, "label", -1, "training images used to assign labels, in [0, 60000] (-1: the command's default: run and train max(-train, 1000), sleepsearch 2000, paper 5000; test and sleep: 0 keeps the snapshot's labels)")
@@ -491,6 +509,21 @@ func (o *options) validate() error {
 	}
 	if (o.set["warmup-images"] || o.set["warmup-inh"]) && o.in != "" {
 		return usagef("-warmup-images/-warmup-inh: the snapshot -in %s carries its own training regime; leave them out", o.in)
+	}
+	if o.set["epochs"] {
+		if o.set["train"] {
+			return usagef("-epochs %d: give -epochs or -train, not both", o.epochs)
+		}
+		if o.epochs < 1 || o.epochs > 1000 {
+			return usagef("-epochs %d: must be in [1, 1000]", o.epochs)
+		}
+		o.train = o.epochs * 60000 // the MNIST training set; prepare uses the set's real size
+	}
+	if o.ckptEach < 0 {
+		return usagef("-checkpoint-every %d: must be >= 0", o.ckptEach)
+	}
+	if err := o.curve.validate(o.set); err != nil {
+		return err
 	}
 	if o.warmup < 0 || o.warmup > 100_000_000 {
 		return usagef("-warmup-images %d: must be in [0, 100000000]", o.warmup)

@@ -112,6 +112,7 @@ type Results struct {
 	Paper       *experiment.PaperReport `json:"paper,omitempty"`
 	Search      []experiment.SearchRow  `json:"sleep_search,omitempty"`
 	Slurm       *SlurmResult            `json:"slurm,omitempty"`
+	Curve       []CurvePoint            `json:"learning_curve,omitempty"`
 	Timing      map[string]float64      `json:"seconds"`
 	Out         string                  `json:"output,omitempty"`
 	Checkpoint  string                  `json:"-"`
@@ -256,6 +257,8 @@ func (e *env) report(stdout io.Writer) error {
 		if err := os.Remove(e.resumeFile); err == nil && !e.o.quiet {
 			fmt.Fprintf(e.stderr, "evsim: the run is complete; its checkpoint %s was removed\n", e.resumeFile)
 		}
+	} else if e.wroteCkpt {
+		os.Remove(e.ckpt) // the periodic checkpoint of a run now complete
 	}
 	return nil
 }

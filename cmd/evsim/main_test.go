@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -493,5 +495,91 @@ func TestStaleTempFilesRemoved(t *testing.T) {
 	}
 	if _, err := os.Stat(young); err != nil {
 		t.Error("a young temporary file (maybe a running writer's) was removed")
+	}
+}
+
+// TestLearningCurve: -curve measures the validation accuracy at the points asked for,
+// writes them as CSV and PNG beside -out, keeps the points of an interrupted run, and
+// does not change the network.
+func TestLearningCurve(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "c.snap")
+	args := []string{"train", "-n", "6", "-train", "40", "-label", "20", "-curve", "10,25,40", "-curve-label", "50", "-curve-validation", "50", "-out", out}
+	checkInterrupts(t, args, out, []interruptCase{{"train", 15}, {"train", 30}})
+	var r Results
+	b, _ := os.ReadFile(filepath.Join(dir, "c.snap.curve.csv"))
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 4 || lines[0] != "images_seen,pass,validation_accuracy" || !strings.HasPrefix(lines[3], "40,1,") {
+		t.Errorf("curve CSV:\n%s", b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "c.snap.curve.png")); err != nil {
+		t.Error(err)
+	}
+	js := mustRun(t, append(args[:len(args)-1], filepath.Join(dir, "d.snap"), "-json", "-quiet")...)
+	if err := json.Unmarshal([]byte(js), &r); err != nil || len(r.Curve) != 3 || r.Curve[1].Images != 25 {
+		t.Fatalf("curve in the results: %v %+v", err, r.Curve)
+	}
+	plain := filepath.Join(dir, "p.snap")
+	mustRun(t, "train", "-n", "6", "-train", "40", "-label", "20", "-out", plain, "-quiet")
+	a, _ := runner.LoadSnapshot(filepath.Join(dir, "d.snap"))
+	p, _ := runner.LoadSnapshot(plain)
+	if !slices.Equal(a.Net.W, p.Net.W) || !slices.Equal(a.Net.Theta, p.Net.Theta) {
+		t.Error("measuring the curve changed the network")
+	}
+}
+
+// TestPeriodicCheckpoint: with -checkpoint-every, a run killed with SIGKILL (no chance
+// to write anything) continues from its last periodic checkpoint to the same bytes as a
+// run never killed; a completed run leaves no checkpoint.
+func TestPeriodicCheckpoint(t *testing.T) {
+	bin := buildEvsim(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "k.snap")
+	args := []string{"train", "-n", "10", "-train", "600", "-label", "0", "-checkpoint-every", "40", "-out", out, "-quiet"}
+	if _, e, code := runBin(t, bin, nil, args...); code != 0 {
+		t.Fatal(e)
+	}
+	if _, err := os.Stat(out + ".resume"); err == nil {
+		t.Error("a completed run left its periodic checkpoint")
+	}
+	want, _ := os.ReadFile(out)
+	os.Remove(out)
+	cmd := exec.Command(bin, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if _, err := os.Stat(out + ".resume"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no periodic checkpoint within a minute")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, err := os.Stat(out); err == nil {
+		t.Skip("the run finished before the kill")
+	}
+	if _, e, code := runBin(t, bin, nil, "-resume", out+".resume", "-quiet"); code != 0 {
+		t.Fatalf("resume after SIGKILL: exit %d: %s", code, e)
+	}
+	if got, _ := os.ReadFile(out); !bytes.Equal(got, want) {
+		t.Error("the run resumed from its periodic checkpoint differs from the run never killed")
+	}
+}
+
+// TestEpochs: -epochs E trains E passes over the training set; it excludes -train.
+func TestEpochs(t *testing.T) {
+	o, err := parse([]string{"train", "-epochs", "3", "-out", "x.snap"}, io.Discard)
+	if err != nil || o.train != 180000 {
+		t.Fatalf("-epochs 3: %v, train %d", err, o.train)
+	}
+	for _, bad := range [][]string{{"train", "-epochs", "0", "-out", "x"}, {"train", "-epochs", "2", "-train", "5", "-out", "x"}, {"test", "-in", "x", "-epochs", "2"}} {
+		if _, err := parse(bad, io.Discard); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
 	}
 }

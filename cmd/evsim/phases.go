@@ -41,6 +41,7 @@ type env struct {
 	searchNets        [][]byte               // the sleep search's networks (snapshot encodings)
 	searchUnits       func() ([]byte, error) // the sleep search's finished units, encoded
 	ckpt              string                 // where an interrupt writes the checkpoint
+	wroteCkpt         bool                   // a periodic checkpoint was written (removed when the run completes)
 }
 
 // pending is stored in a checkpoint: the invocation to finish and how far it got.
@@ -139,6 +140,21 @@ func (e *env) prepare() error {
 		}
 		if o.label > set.Len() {
 			return usagef("-label %d: the training set holds %d images", o.label, set.Len())
+		}
+		if o.set["epochs"] {
+			o.train = o.epochs * set.Len()
+		}
+		if pts, _ := o.curve.list(); len(pts) > 0 && e.snap != nil {
+			from := e.snap.Meta.ImagesSeen
+			if e.pend != nil {
+				from = e.pend.Start
+			}
+			if pts[0] <= from || pts[len(pts)-1] > from+o.train {
+				return usagef("-curve %s: the points must lie in (%d, %d], the images the network will have seen while training", o.curve.points, from, from+o.train)
+			}
+			if o.curve.label+o.curve.validation > set.Len() {
+				return usagef("-curve-label %d -curve-validation %d: together more than the %d training images", o.curve.label, o.curve.validation, set.Len())
+			}
 		}
 	}
 	if o.test > 0 && (o.phase == "run" || o.phase == "test" || o.phase == "sleep" || o.phase == "paper") {
@@ -271,27 +287,67 @@ func (e *env) trainPhase() error {
 		}
 	}
 	e.trainStart = start
-	remaining := o.train - (snap.Meta.ImagesSeen - start)
+	end := start + o.train
+	curve, _ := o.curve.list()
+	n := e.trainSet.Len()
+	passes := (end + n - 1) / n
+	remaining := end - snap.Meta.ImagesSeen
+	bar := newProgress("train", remaining, o.quiet)
+	if passes > 1 {
+		bar.label = func(done int) string {
+			return fmt.Sprintf("train (pass %d/%d)", (snap.Meta.ImagesSeen+done)/n+1, passes)
+		}
+	}
 	t0 := time.Now()
-	var st runner.TrainStats
-	var err error
-	if remaining > 0 {
-		st, err = runner.Train(e.ctx, snap.Net, runner.TrainConfig{
-			Set: e.trainSet, Start: snap.Meta.ImagesSeen, Count: remaining, Seed: o.seed,
+	doneHere := 0
+	// Training stops at each curve point and periodic checkpoint: a sequence split into
+	// several Train calls is bit-identical to one.
+	for snap.Meta.ImagesSeen < end {
+		seen := snap.Meta.ImagesSeen
+		stop := end
+		if o.ckptEach > 0 {
+			stop = min(stop, start+((seen-start)/o.ckptEach+1)*o.ckptEach)
+		}
+		for _, c := range curve {
+			if c > seen {
+				stop = min(stop, c)
+				break
+			}
+		}
+		base := doneHere
+		st, err := runner.Train(e.ctx, snap.Net, runner.TrainConfig{
+			Set: e.trainSet, Start: seen, Count: stop - seen, Seed: o.seed,
 			Engine: e.spec, Regime: snap.Meta.Regime,
-			Progress: e.progress("train", remaining),
+			Progress: func(d int) {
+				bar.Update(base + d)
+				if testHook != nil {
+					testHook("train", float64(base+d))
+				}
+			},
 		})
 		snap.Meta.ImagesSeen += st.Images
 		snap.Meta.Labels, snap.Meta.LabelImages = nil, 0
+		doneHere += st.Images
+		e.trainSoFar = addTrain(e.trainSoFar, st)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(curve, stop) && !slices.ContainsFunc(e.res.Curve, func(p CurvePoint) bool { return p.Images == stop }) {
+			if err := e.curvePoint(); err != nil {
+				return err
+			}
+		}
+		if o.ckptEach > 0 && stop < end && (stop-start)%o.ckptEach == 0 {
+			if _, err := e.writeCheckpoint("train"); err != nil {
+				return fmt.Errorf("the periodic checkpoint could not be written: %w", err)
+			}
+			e.wroteCkpt = true
+		}
 	}
-	st = addTrain(e.trainSoFar, st)
-	e.trainSoFar = st
-	if err != nil {
-		return err
-	}
+	st := e.trainSoFar
 	el := time.Since(t0).Seconds()
 	e.res.Timing["train"] = el
-	e.res.Train = &TrainResult{TrainStats: st, ImagesSeen: snap.Meta.ImagesSeen, ImagesPerSec: float64(st.Images) / math.Max(el, 1e-9), MeanTheta: mean(snap.Net.Theta),
+	e.res.Train = &TrainResult{TrainStats: st, ImagesSeen: snap.Meta.ImagesSeen, ImagesPerSec: float64(doneHere) / math.Max(el, 1e-9), MeanTheta: mean(snap.Net.Theta),
 		WarmupImages: snap.Meta.Regime.WarmupImages, WarmupInh: snap.Meta.Regime.WarmupInh}
 	return nil
 }

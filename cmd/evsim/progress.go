@@ -14,7 +14,8 @@ import (
 type progress struct {
 	mu       sync.Mutex
 	w        io.Writer
-	label    string
+	name     string
+	label    func(done int) string // the label drawn, if not the name
 	total    int
 	start    time.Time
 	last     time.Time
@@ -29,7 +30,7 @@ func newProgress(label string, total int, quiet bool) *progress {
 		tty = fi.Mode()&os.ModeCharDevice != 0
 	}
 	now := time.Now()
-	return &progress{w: os.Stderr, label: label, total: total, start: now, last: now, tty: tty, quiet: quiet}
+	return &progress{w: os.Stderr, name: label, total: total, start: now, last: now, tty: tty, quiet: quiet}
 }
 
 func (p *progress) Update(done int) {
@@ -60,7 +61,11 @@ func (p *progress) draw(done int, now time.Time) {
 	const width = 30
 	fill := width * done / max(p.total, 1)
 	bar := strings.Repeat("=", fill) + strings.Repeat(" ", width-fill)
-	line := fmt.Sprintf("%-6s %d/%d [%s] %.0f img/s  ETA %s", p.label, done, p.total, bar, rate, eta)
+	name := p.name
+	if p.label != nil {
+		name = p.label(done)
+	}
+	line := fmt.Sprintf("%-6s %d/%d [%s] %.0f img/s  ETA %s", name, done, p.total, bar, rate, eta)
 	if p.tty {
 		fmt.Fprintf(p.w, "\r%s\x1b[K", line)
 		if done >= p.total {

@@ -59,6 +59,10 @@ func summary(w io.Writer, r *Results, o *options) error {
 	} else if r.Test != nil {
 		line("accuracy", "%.2f %%  (%d test images)", 100*r.Test.Accuracy, r.Test.N)
 	}
+	if c := r.Curve; len(c) > 0 {
+		last := c[len(c)-1]
+		line("learning curve", "%d points on the validation split, the last %.2f %% after %d images (pass %d)", len(c), 100*last.Accuracy, last.Images, last.Pass)
+	}
 	if l := r.Label; l != nil {
 		line("labels", "from %d training images; %d neurons unassigned", l.Images, l.Unassigned)
 	}
@@ -127,6 +131,9 @@ func summary(w io.Writer, r *Results, o *options) error {
 	var files []string
 	if r.Out != "" {
 		files = append(files, r.Out)
+		if len(r.Curve) > 0 {
+			files = append(files, r.Out+".curve.csv", r.Out+".curve.png")
+		}
 	}
 	if o.results != "" && r.Slurm == nil {
 		files = append(files, o.results+" (JSON results)")
