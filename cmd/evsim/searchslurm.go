@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -165,30 +162,11 @@ func (e *env) searchSubmit(cfg experiment.SearchConfig) error {
 	if err != nil {
 		return err
 	}
-	dir, err := filepath.Abs(o.paper.dir)
+	pl, err := e.slurmPlace(o.paper.dir)
 	if err != nil {
 		return err
 	}
-	cwd, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	bin, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("-slurm: cannot find the evsim binary for the tasks: %w", err)
-	}
-	if strings.Contains(bin, string(filepath.Separator)+"go-build") {
-		return usagef("-slurm: this evsim is a temporary build of go run (%s), gone before the jobs run: build it into a shared folder (go build -o ~/bin ./cmd/evsim) and run that", bin)
-	}
-	extra, err := sbatchArgs(o.slurm.args)
-	if err != nil {
-		return err
-	}
-	sd := slurmDir(dir)
-	logs := filepath.Join(sd, "logs")
-	if err := os.MkdirAll(logs, 0o755); err != nil {
-		return fmt.Errorf("-slurm: %w", err)
-	}
+	sd := slurmDir(pl.dir)
 	// The units of this submission, one per line, by array index: a file of its own, so
 	// that an earlier submission's pending tasks keep their list.
 	var list strings.Builder
@@ -200,7 +178,7 @@ func (e *env) searchSubmit(cfg experiment.SearchConfig) error {
 	if err := writeFile(unitsFile, []byte(list.String())); err != nil {
 		return err
 	}
-	res := &SlurmResult{Script: filepath.Join(sd, "sleepsearch.sbatch"), Submit: filepath.Join(sd, "submit.sh"), Logs: logs, Units: len(missing)}
+	res := &SlurmResult{Script: filepath.Join(sd, "sleepsearch.sbatch"), Submit: filepath.Join(sd, "submit.sh"), Logs: pl.logs, Units: len(missing)}
 	script := fmt.Sprintf(`#!/bin/sh
 # Written by evsim sleepsearch -slurm: one task of this search, on the shared results folder:
 #   evsim %s
@@ -228,25 +206,12 @@ esac
 exec >>"$log" 2>&1
 echo "=== $(date -u +%%Y-%%m-%%dT%%H:%%M:%%SZ) job ${SLURM_JOB_ID-} (array ${SLURM_ARRAY_JOB_ID-}_${SLURM_ARRAY_TASK_ID-}) on $(hostname): evsim $*"
 exec "$evsim" "$@"
-`, strings.Join(o.taskArgs(false), " "), shq(cwd), shq(bin), shq(logs), shqAll(o.taskArgs(false)), shqAll(o.taskArgs(true)))
-	if err := writeFile(res.Script, []byte(script)); err != nil {
-		return err
-	}
-	if err := os.Chmod(res.Script, 0o755); err != nil {
+`, strings.Join(o.taskArgs(false), " "), shq(pl.cwd), shq(pl.bin), shq(pl.logs), shqAll(o.taskArgs(false)), shqAll(o.taskArgs(true)))
+	if err := writeScript(res.Script, script); err != nil {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `#!/bin/sh
-# Written by evsim sleepsearch -slurm: submits the units that were left when it was written
-# (rerun the evsim command to submit what is left then), then the merge. Needs sbatch.
-set -eu
-batch=%s
-logs=%s
-sb() {
-	out=$(sbatch --parsable --kill-on-invalid-dep=yes --open-mode=append%s "$@")
-	echo "${out%%%%;*}"
-}
-`, shq(res.Script), shq(logs), prefixed(extra))
+	b.WriteString(submitHeader("sleepsearch", res.Script, pl.logs, pl.extra))
 	dep := ""
 	if len(missing) > 0 {
 		fmt.Fprintf(&b, "units=$(sb --job-name=evsim-units --array=0-%d -o \"$logs/slurm-units-%%A_%%a.out\" \"$batch\" unit %s)\n", len(missing)-1, shq(unitsFile))
@@ -257,36 +222,8 @@ sb() {
 	}
 	fmt.Fprintf(&b, "merge=$(sb --job-name=evsim-merge%s -o \"$logs/slurm-merge-%%j.out\" \"$batch\" merge)\n", dep)
 	b.WriteString("echo \"merge: job $merge\"\n")
-	if err := writeFile(res.Submit, []byte(b.String())); err != nil {
+	if err := writeScript(res.Submit, b.String()); err != nil {
 		return err
 	}
-	if err := os.Chmod(res.Submit, 0o755); err != nil {
-		return err
-	}
-	e.res.Slurm = res
-	e.res.Out = dir
-	if o.slurm.dryRun {
-		return nil
-	}
-	if _, err := exec.LookPath("sbatch"); err != nil {
-		return fmt.Errorf("-slurm: sbatch is not on the PATH (is this a Slurm login node?); the scripts are written: %s", res.Submit)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(e.ctx, "/bin/sh", res.Submit)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if jobs := strings.TrimSpace(stdout.String()); jobs != "" {
-			msg += "; submitted before the failure: " + strings.ReplaceAll(jobs, "\n", ", ")
-		}
-		return fmt.Errorf("-slurm: %s failed (%v): %s", res.Submit, err, msg)
-	}
-	res.Submitted = true
-	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
-		res.Jobs = append(res.Jobs, l)
-		if id, ok := strings.CutPrefix(l, "merge: job "); ok {
-			res.ReportJob = id
-		}
-	}
-	return nil
+	return e.submit(res, pl.dir, "merge")
 }

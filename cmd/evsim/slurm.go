@@ -204,57 +204,72 @@ func shqAll(v []string) string {
 	return strings.Join(q, " ")
 }
 
-// slurmSubmit writes DIR/slurm/paper.sbatch and DIR/slurm/submit.sh for what is left of
-// the run and, unless -slurm-dry-run, runs submit.sh.
-func (e *env) slurmSubmit(cfg experiment.PaperConfig) error {
-	o := e.o
-	todo, err := experiment.PaperPending(cfg)
-	if err != nil {
-		return err
+// slurmPlace is where a submission's tasks run: the results folder (absolute), the
+// working folder, the evsim binary, the extra sbatch options and the logs folder.
+type slurmPlace struct {
+	dir, cwd, bin, logs string
+	extra               []string
+}
+
+// slurmPlace checks that the tasks can run this evsim from a shared folder and makes
+// DIR/slurm/logs.
+func (e *env) slurmPlace(dir string) (slurmPlace, error) {
+	var pl slurmPlace
+	var err error
+	if pl.dir, err = filepath.Abs(dir); err != nil {
+		return pl, err
 	}
-	dir, err := filepath.Abs(cfg.Dir)
-	if err != nil {
-		return err
+	if pl.cwd, err = os.Getwd(); err != nil {
+		return pl, err
 	}
-	cwd, err := os.Getwd()
-	if err != nil {
-		return err
+	if pl.bin, err = os.Executable(); err != nil {
+		return pl, fmt.Errorf("-slurm: cannot find the evsim binary for the tasks: %w", err)
 	}
-	bin, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("-slurm: cannot find the evsim binary for the tasks: %w", err)
-	}
-	if strings.Contains(bin, string(filepath.Separator)+"go-build") {
+	if strings.Contains(pl.bin, string(filepath.Separator)+"go-build") {
 		// go run builds into a folder it removes when the command ends.
-		return usagef("-slurm: this evsim is a temporary build of go run (%s), gone before the jobs run: build it into a shared folder (go build -o ~/bin ./cmd/evsim) and run that", bin)
+		return pl, usagef("-slurm: this evsim is a temporary build of go run (%s), gone before the jobs run: build it into a shared folder (go build -o ~/bin ./cmd/evsim) and run that", pl.bin)
 	}
-	extra, err := sbatchArgs(o.slurm.args)
-	if err != nil {
+	if pl.extra, err = sbatchArgs(e.o.slurm.args); err != nil {
+		return pl, err
+	}
+	pl.logs = filepath.Join(slurmDir(pl.dir), "logs")
+	if err := os.MkdirAll(pl.logs, 0o755); err != nil {
+		return pl, fmt.Errorf("-slurm: %w", err)
+	}
+	return pl, nil
+}
+
+// writeScript writes an executable script atomically.
+func writeScript(path, text string) error {
+	if err := writeFile(path, []byte(text)); err != nil {
 		return err
 	}
-	sd := slurmDir(dir)
-	logs := filepath.Join(sd, "logs")
-	if err := os.MkdirAll(logs, 0o755); err != nil {
-		return fmt.Errorf("-slurm: %w", err)
-	}
-	res := &SlurmResult{Script: filepath.Join(sd, "paper.sbatch"), Submit: filepath.Join(sd, "submit.sh"), Logs: logs}
-	if err := writeFile(res.Script, []byte(batchScript(cfg, cwd, bin, o.taskArgs(false), o.taskArgs(true), logs))); err != nil {
-		return err
-	}
-	if err := os.Chmod(res.Script, 0o755); err != nil {
-		return err
-	}
-	sub, chains, cells := submitScript(cfg, todo, res.Script, logs, extra)
-	res.Chains, res.Cells = chains, cells
-	if err := writeFile(res.Submit, []byte(sub)); err != nil {
-		return err
-	}
-	if err := os.Chmod(res.Submit, 0o755); err != nil {
-		return err
-	}
+	return os.Chmod(path, 0o755)
+}
+
+// submitHeader starts a submit.sh: the batch script and logs, and sb, which submits one
+// job with evsim's own sbatch options and the extra ones, and prints its id.
+func submitHeader(what, script, logs string, extra []string) string {
+	return fmt.Sprintf(`#!/bin/sh
+# Written by evsim %s -slurm: submits what was left of the run when it was written
+# (rerun the evsim command to submit what is left then). Needs sbatch.
+set -eu
+batch=%s
+logs=%s
+sb() {
+	out=$(sbatch --parsable --kill-on-invalid-dep=yes --open-mode=append%s "$@")
+	echo "${out%%%%;*}"
+}
+`, what, shq(script), shq(logs), prefixed(extra))
+}
+
+// submit records the written scripts in the results and, unless -slurm-dry-run, runs
+// res.Submit, keeping the job lines it prints; the one starting with last (the job that
+// merges the run) gives ReportJob.
+func (e *env) submit(res *SlurmResult, dir, last string) error {
 	e.res.Slurm = res
 	e.res.Out = dir
-	if o.slurm.dryRun {
+	if e.o.slurm.dryRun {
 		return nil
 	}
 	if _, err := exec.LookPath("sbatch"); err != nil {
@@ -273,11 +288,36 @@ func (e *env) slurmSubmit(cfg experiment.PaperConfig) error {
 	res.Submitted = true
 	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
 		res.Jobs = append(res.Jobs, l)
-		if id, ok := strings.CutPrefix(l, "report: job "); ok {
+		if id, ok := strings.CutPrefix(l, last+": job "); ok {
 			res.ReportJob = id
 		}
 	}
 	return nil
+}
+
+// slurmSubmit writes DIR/slurm/paper.sbatch and DIR/slurm/submit.sh for what is left of
+// the run and, unless -slurm-dry-run, runs submit.sh.
+func (e *env) slurmSubmit(cfg experiment.PaperConfig) error {
+	o := e.o
+	todo, err := experiment.PaperPending(cfg)
+	if err != nil {
+		return err
+	}
+	pl, err := e.slurmPlace(cfg.Dir)
+	if err != nil {
+		return err
+	}
+	sd := slurmDir(pl.dir)
+	res := &SlurmResult{Script: filepath.Join(sd, "paper.sbatch"), Submit: filepath.Join(sd, "submit.sh"), Logs: pl.logs}
+	if err := writeScript(res.Script, batchScript(cfg, pl.cwd, pl.bin, o.taskArgs(false), o.taskArgs(true), pl.logs)); err != nil {
+		return err
+	}
+	sub, chains, cells := submitScript(cfg, todo, res.Script, pl.logs, pl.extra)
+	res.Chains, res.Cells = chains, cells
+	if err := writeScript(res.Submit, sub); err != nil {
+		return err
+	}
+	return e.submit(res, pl.dir, "report")
 }
 
 // batchScript is DIR/slurm/paper.sbatch: one task of the run, an ordinary evsim paper
@@ -338,17 +378,7 @@ exec "$evsim" "$@"
 // numbers of chains and cells it submits.
 func submitScript(cfg experiment.PaperConfig, todo []experiment.PaperTodo, script, logs string, extra []string) (string, int, int) {
 	var b strings.Builder
-	fmt.Fprintf(&b, `#!/bin/sh
-# Written by evsim paper -slurm: submits what was left of the run when it was written
-# (rerun the evsim command to submit what is left then). Needs sbatch.
-set -eu
-batch=%s
-logs=%s
-sb() {
-	out=$(sbatch --parsable --kill-on-invalid-dep=yes --open-mode=append%s "$@")
-	echo "${out%%%%;*}"
-}
-`, shq(script), shq(logs), prefixed(extra))
+	b.WriteString(submitHeader("paper", script, logs, extra))
 	index := func(seed uint64) int { return slices.Index(cfg.Seeds, seed) }
 	var chainIdx []string
 	var seeds []string
