@@ -59,22 +59,19 @@ func (e *env) checkFiles() error {
 		}
 	}
 	var outPaths, inPaths []string
-	for _, f := range outs {
-		outPaths = append(outPaths, f.path)
-	}
 	for _, f := range ins {
 		inPaths = append(inPaths, f.path)
 	}
-	if err := checkOutputs(outPaths, inPaths); err != nil {
-		for _, f := range outs {
-			if strings.Contains(err.Error(), f.path) {
-				if f.flag == "checkpoint" {
-					return usagef("the checkpoint %s: %v", f.path, err)
-				}
-				return usagef("-%s %s: %v", f.flag, f.path, err)
+	// One output at a time, after those already checked: an error is then about this
+	// output, and the message names its flag.
+	for _, f := range outs {
+		outPaths = append(outPaths, f.path)
+		if err := checkOutputs(outPaths, inPaths); err != nil {
+			if f.flag == "checkpoint" {
+				return usagef("the checkpoint %s: %v", f.path, err)
 			}
+			return usagef("-%s %s: %v", f.flag, f.path, err)
 		}
-		return usagef("%v", err)
 	}
 	return nil
 }
