@@ -100,24 +100,22 @@ func oneLineErr(err error) string {
 
 // Results is what evsim reports, as JSON with -json or -results.
 type Results struct {
-	Phase       string                  `json:"phase"`
-	NExc        int                     `json:"n_exc"`
-	Seed        uint64                  `json:"seed"`
-	Engine      runner.EngineSpec       `json:"engine"`
-	Workers     int                     `json:"workers"`
-	Train       *TrainResult            `json:"train,omitempty"`
-	Label       *LabelResult            `json:"label,omitempty"`
-	Test        *analysis.Score         `json:"test,omitempty"`
-	Sleep       *SleepResult            `json:"sleep,omitempty"`
-	Paper       *experiment.PaperReport `json:"paper,omitempty"`
-	Search      []experiment.SearchRow  `json:"sleep_search,omitempty"`
-	Slurm       *SlurmResult            `json:"slurm,omitempty"`
-	Curve       []CurvePoint            `json:"learning_curve,omitempty"`
-	Timing      map[string]float64      `json:"seconds"`
-	Out         string                  `json:"output,omitempty"`
-	Checkpoint  string                  `json:"-"`
-	Provenance  runner.Provenance       `json:"provenance"`
-	ResumedFrom string                  `json:"-"`
+	Phase      string                  `json:"phase"`
+	NExc       int                     `json:"n_exc"`
+	Seed       uint64                  `json:"seed"`
+	Engine     runner.EngineSpec       `json:"engine"`
+	Workers    int                     `json:"workers"`
+	Train      *TrainResult            `json:"train,omitempty"`
+	Label      *LabelResult            `json:"label,omitempty"`
+	Test       *analysis.Score         `json:"test,omitempty"`
+	Sleep      *SleepResult            `json:"sleep,omitempty"`
+	Paper      *experiment.PaperReport `json:"paper,omitempty"`
+	Search     []experiment.SearchRow  `json:"sleep_search,omitempty"`
+	Slurm      *SlurmResult            `json:"slurm,omitempty"`
+	Curve      []CurvePoint            `json:"learning_curve,omitempty"`
+	Timing     map[string]float64      `json:"seconds"`
+	Out        string                  `json:"output,omitempty"`
+	Provenance runner.Provenance       `json:"provenance"`
 }
 
 type TrainResult struct {

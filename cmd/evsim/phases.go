@@ -34,6 +34,7 @@ type env struct {
 
 	trainSet, testSet *mnist.Set
 	sleepCfg          runner.SleepConfig     // built and checked before any work
+	sleepMeanOf       int                    // the training images sleepCfg.Mean averages
 	sleepStart        []byte                 // the network as sleep began (snapshot encoding)
 	trainSoFar        runner.TrainStats      // training done before the checkpoint
 	sleepSoFar        runner.SleepStats      // the sleep done so far
@@ -207,6 +208,7 @@ func (e *env) prepareSleep() error {
 		}
 	}
 	cfg.Mean = runner.MeanImage(set, meanOf)
+	e.sleepMeanOf = meanOf
 	cfg.Seed, cfg.Engine, cfg.Awake = o.seed, e.spec, snap.Meta.Regime
 	if err := checkSleep(cfg, snap.Meta.NIn); err != nil {
 		return err
@@ -268,7 +270,11 @@ func (e *env) simulate() error {
 }
 
 func (e *env) progress(what string, total int) func(int) {
-	bar := newProgress(what, total, e.o.quiet)
+	return e.track(newProgress(what, total, e.o.quiet), what)
+}
+
+// track reports progress on bar and to the test hook.
+func (e *env) track(bar *progress, what string) func(int) {
 	return func(done int) {
 		bar.Update(done)
 		if testHook != nil {
@@ -298,6 +304,7 @@ func (e *env) trainPhase() error {
 			return fmt.Sprintf("train (pass %d/%d)", (snap.Meta.ImagesSeen+done)/n+1, passes)
 		}
 	}
+	track := e.track(bar, "train")
 	t0 := time.Now()
 	doneHere := 0
 	// Training stops at each curve point and periodic checkpoint: a sequence split into
@@ -318,12 +325,7 @@ func (e *env) trainPhase() error {
 		st, err := runner.Train(e.ctx, snap.Net, runner.TrainConfig{
 			Set: e.trainSet, Start: seen, Count: stop - seen, Seed: o.seed,
 			Engine: e.spec, Regime: snap.Meta.Regime,
-			Progress: func(d int) {
-				bar.Update(base + d)
-				if testHook != nil {
-					testHook("train", float64(base+d))
-				}
-			},
+			Progress: func(d int) { track(base + d) },
 		})
 		snap.Meta.ImagesSeen += st.Images
 		snap.Meta.Labels, snap.Meta.LabelImages = nil, 0

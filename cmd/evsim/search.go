@@ -72,6 +72,7 @@ func (e *env) searchPhase() error {
 			}
 			nets = append(nets, s)
 		}
+		e.searchNets = e.pend.Nets
 	} else {
 		for _, p := range strings.Split(o.in, ",") {
 			s, err := runner.LoadSnapshot(strings.TrimSpace(p))
@@ -88,9 +89,6 @@ func (e *env) searchPhase() error {
 			e.searchNets = append(e.searchNets, b)
 			nets = append(nets, s)
 		}
-	}
-	if e.pend != nil {
-		e.searchNets = e.pend.Nets
 	}
 	base := o.sleep.config(o.set) // the grid then sets gain, leak, excitation, inhibition and duration
 	total := sp.Size()

@@ -120,7 +120,7 @@ func (e *env) sleepStage() error {
 	if e.sleepStart, err = encodeSnap(start); err != nil {
 		return err
 	}
-	res.Params.MeanOf = meanOf(e)
+	res.Params.MeanOf = e.sleepMeanOf
 	progress := e.progress("sleep", int(cfg.DurationMS))
 	cfg.Progress = func(ms float64) { progress(int(ms)) }
 	cfg.Before, cfg.Prior = before, prior
@@ -133,14 +133,6 @@ func (e *env) sleepStage() error {
 	e.res.Timing["sleep"] = time.Since(t0).Seconds()
 	res.Stats = st
 	return nil
-}
-
-// meanOf is how many training images the sleep input averages.
-func meanOf(e *env) int {
-	if e.o.sleep.input == "all" {
-		return e.trainSet.Len()
-	}
-	return min(e.snap.Meta.ImagesSeen, e.trainSet.Len())
 }
 
 // checkSleep refuses, before any work, a sleep that cannot run: an invalid regime or an
