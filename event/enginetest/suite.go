@@ -1,6 +1,7 @@
 package enginetest
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -229,7 +230,7 @@ func (s suite) longTrial(t *testing.T) {
 	ins = append(ins, model.InputSpike{T: dur - 0.5, Idx: 0}) // a current still large at the end
 	slices.SortFunc(ins, func(a, b model.InputSpike) int {
 		if a.T != b.T {
-			return cmpF(a.T, b.T)
+			return cmp.Compare(a.T, b.T)
 		}
 		return int(a.Idx - b.Idx)
 	})
@@ -264,16 +265,6 @@ func (s suite) longTrial(t *testing.T) {
 			t.Fatalf("neuron %d: I = %v at the end: the case should end with a live current", j, i)
 		}
 	}
-}
-
-func cmpF(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // stalePrediction: input 0 drives neuron 0 (weight 40) and neuron 1 (weight 21) at 1 ms.
@@ -689,7 +680,7 @@ func (s suite) replay(t *testing.T) {
 		}
 	}
 	slices.SortFunc(ins, func(a, b model.InputSpike) int {
-		if c := cmpF(a.T, b.T); c != 0 {
+		if c := cmp.Compare(a.T, b.T); c != 0 {
 			return c
 		}
 		return int(a.Idx) - int(b.Idx)

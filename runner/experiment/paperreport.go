@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -431,7 +432,7 @@ func replayQuarters(rep *PaperReport, focus []Cell, snapshot func(Cell) (*runner
 	if q == 0 {
 		return nil
 	}
-	slices.SortStableFunc(all, func(a, b nv) int { return cmpFloat(a.v, b.v) })
+	slices.SortStableFunc(all, func(a, b nv) int { return cmp.Compare(a.v, b.v) })
 	var out [2]float64
 	for k := range q {
 		out[0] += all[k].rel / float64(q)
@@ -439,16 +440,6 @@ func replayQuarters(rep *PaperReport, focus []Cell, snapshot func(Cell) (*runner
 	}
 	rep.ReplayQuarters = &out
 	return nil
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func pct(v float64) string { return fmt.Sprintf("%.1f %%", 100*v) }

@@ -289,6 +289,21 @@ func (sr *search) unit(point, k int, sc *runner.SleepConfig) (SearchUnit, error)
 	return u, nil
 }
 
+// plan lists every unit the search needs: each network before sleep, then each grid
+// point tried with each network.
+func (sr *search) plan() []UnitRef {
+	var refs []UnitRef
+	for k := range sr.cfg.Nets {
+		refs = append(refs, UnitRef{-1, k})
+	}
+	for _, p := range sr.points() {
+		for k := range sr.cfg.Nets {
+			refs = append(refs, UnitRef{p, k})
+		}
+	}
+	return refs
+}
+
 // SearchPlan lists every unit the search needs: each network before sleep, then each
 // grid point tried with each network. A unit is an independent task: SearchUnitAt
 // computes one, and SearchSleep given them all as Prior computes nothing more.
@@ -297,31 +312,18 @@ func SearchPlan(cfg SearchConfig) ([]UnitRef, error) {
 	if err != nil {
 		return nil, err
 	}
-	var refs []UnitRef
-	for k := range cfg.Nets {
-		refs = append(refs, UnitRef{-1, k})
-	}
-	for _, p := range sr.points() {
-		for k := range cfg.Nets {
-			refs = append(refs, UnitRef{p, k})
-		}
-	}
-	return refs, nil
+	return sr.plan(), nil
 }
 
 // SearchMissing lists the units of SearchPlan that cfg.Prior does not hold (with the
 // settings of cfg).
 func SearchMissing(cfg SearchConfig) ([]UnitRef, error) {
-	refs, err := SearchPlan(cfg)
-	if err != nil {
-		return nil, err
-	}
 	sr, err := newSearch(context.Background(), cfg)
 	if err != nil {
 		return nil, err
 	}
 	var out []UnitRef
-	for _, r := range refs {
+	for _, r := range sr.plan() {
 		h, err := sr.key(r.Net, sr.sleepOf(r.Point))
 		if err != nil {
 			return nil, err
