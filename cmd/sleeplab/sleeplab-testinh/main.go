@@ -50,15 +50,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		scales, factors = append(scales, s), append(factors, f)
 	}
 	ctx := context.Background()
-	set, err := lab.Load("train", 0)
+	set, err := lab.TrainSplit(*nLabel, *nVal)
 	if err != nil {
 		return err
-	}
-	if *nLabel < 1 || *nLabel > set.Len() {
-		return lab.Usagef("-label %d: must be in [1, %d]", *nLabel, set.Len())
-	}
-	if *nVal < 0 || *nVal > set.Len() {
-		return lab.Usagef("-val %d: must be in [0, %d]", *nVal, set.Len())
 	}
 	val := set.Last(*nVal)
 	if *test {

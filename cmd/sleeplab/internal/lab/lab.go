@@ -15,6 +15,22 @@ import (
 	"github.com/evsim/evsim/runner/mnist"
 )
 
+// TrainSplit loads the whole training set and checks a labelling count (-label, in
+// [1, N]) and a validation count (-val, in [0, N]: the last images of the set).
+func TrainSplit(nLabel, nVal int) (*mnist.Set, error) {
+	set, err := Load("train", 0)
+	if err != nil {
+		return nil, err
+	}
+	if nLabel < 1 || nLabel > set.Len() {
+		return nil, Usagef("-label %d: must be in [1, %d]", nLabel, set.Len())
+	}
+	if nVal < 0 || nVal > set.Len() {
+		return nil, Usagef("-val %d: must be in [0, %d]", nVal, set.Len())
+	}
+	return set, nil
+}
+
 // Load loads the first limit images (0: all) of an MNIST split ("train" or "t10k") from
 // the GoMNIST module, as evsim does without -data. Sets are read-only, so a process loads
 // each (split, limit) once and shares it: the tools' tests run them many times.
