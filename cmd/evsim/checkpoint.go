@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/evsim/evsim/analysis/outfile"
 	"github.com/evsim/evsim/runner"
 )
 
@@ -138,7 +139,7 @@ func (e *env) writeCheckpoint(stage string) (string, error) {
 		if rec, err = json.Marshal(p); err == nil {
 			sum := sha256.Sum256(rec)
 			if b, err = json.Marshal(jsonCheckpoint{Magic: checkpointMagic, Pending: rec, SHA256: hex.EncodeToString(sum[:])}); err == nil {
-				err = writeFile(path, b)
+				err = outfile.WriteFile(path, b)
 			}
 		}
 	}

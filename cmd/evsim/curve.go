@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/evsim/evsim/analysis"
+	"github.com/evsim/evsim/analysis/outfile"
 	"github.com/evsim/evsim/runner"
 )
 
@@ -96,7 +97,7 @@ func (e *env) writeCurve() error {
 		s.Mean = append(s.Mean, 100*p.Accuracy)
 	}
 	w.Flush()
-	if err := writeFile(e.o.out+".curve.csv", b.Bytes()); err != nil {
+	if err := outfile.WriteFile(e.o.out+".curve.csv", b.Bytes()); err != nil {
 		return err
 	}
 	if len(s.X) < 2 {

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"codeberg.org/sbinet/npyio/npz"
+	"github.com/evsim/evsim/analysis/outfile"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -48,5 +49,5 @@ func writeNPZ(path string, arrays map[string]any) error {
 	if err := w.Close(); err != nil {
 		return err
 	}
-	return writeFile(path, b.Bytes())
+	return outfile.WriteFile(path, b.Bytes())
 }

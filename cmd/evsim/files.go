@@ -66,7 +66,7 @@ func (e *env) checkFiles() error {
 	// output, and the message names its flag.
 	for _, f := range outs {
 		outPaths = append(outPaths, f.path)
-		if err := checkOutputs(outPaths, inPaths); err != nil {
+		if err := outfile.Check(outPaths, inPaths); err != nil {
 			if f.flag == "checkpoint" {
 				return usagef("the checkpoint %s: %v", f.path, err)
 			}
@@ -74,16 +74,4 @@ func (e *env) checkFiles() error {
 		}
 	}
 	return nil
-}
-
-// writeFile writes data to path atomically (analysis/outfile): a unique temporary file
-// in the target's folder, renamed over it; a symlink is written through to its target.
-func writeFile(path string, data []byte) error {
-	return outfile.WriteFile(path, data)
-}
-
-// checkOutputs refuses outputs that are not regular files, cannot be written, or are
-// the same file as an input or another output.
-func checkOutputs(outputs, inputs []string) error {
-	return outfile.Check(outputs, inputs)
 }

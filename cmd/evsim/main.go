@@ -24,6 +24,7 @@ import (
 	"github.com/pkg/profile"
 
 	"github.com/evsim/evsim/analysis"
+	"github.com/evsim/evsim/analysis/outfile"
 	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner"
 	"github.com/evsim/evsim/runner/experiment"
@@ -239,7 +240,7 @@ func (e *env) report(stdout io.Writer) error {
 	// A Slurm submission leaves -results to the task that merges the run (the report or
 	// the merge), which writes it when the jobs are done.
 	if e.o.results != "" && e.res.Slurm == nil {
-		if err := writeFile(e.o.results, enc); err != nil {
+		if err := outfile.WriteFile(e.o.results, enc); err != nil {
 			return fmt.Errorf("cannot write -results %s: %w", e.o.results, err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/evsim/evsim/analysis/outfile"
 	"github.com/evsim/evsim/runner/experiment"
 )
 
@@ -89,7 +90,7 @@ func writeUnit(dir string, u experiment.SearchUnit) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(unitFile(dir, experiment.UnitRef{Point: u.Point, Net: u.Net}), append(rec, '\n'))
+	return outfile.WriteFile(unitFile(dir, experiment.UnitRef{Point: u.Point, Net: u.Net}), append(rec, '\n'))
 }
 
 // readUnits reads the units kept in dir; a damaged file is named on stderr and left out
@@ -175,7 +176,7 @@ func (e *env) searchSubmit(cfg experiment.SearchConfig) error {
 	}
 	sum := sha256.Sum256([]byte(list.String()))
 	unitsFile := filepath.Join(sd, "units-"+hex.EncodeToString(sum[:6])+".txt")
-	if err := writeFile(unitsFile, []byte(list.String())); err != nil {
+	if err := outfile.WriteFile(unitsFile, []byte(list.String())); err != nil {
 		return err
 	}
 	res := &SlurmResult{Script: filepath.Join(sd, "sleepsearch.sbatch"), Submit: filepath.Join(sd, "submit.sh"), Logs: pl.logs, Units: len(missing)}

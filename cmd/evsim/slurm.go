@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/evsim/evsim/analysis/outfile"
 	"github.com/evsim/evsim/runner/experiment"
 )
 
@@ -241,7 +242,7 @@ func (e *env) slurmPlace(dir string) (slurmPlace, error) {
 
 // writeScript writes an executable script atomically.
 func writeScript(path, text string) error {
-	if err := writeFile(path, []byte(text)); err != nil {
+	if err := outfile.WriteFile(path, []byte(text)); err != nil {
 		return err
 	}
 	return os.Chmod(path, 0o755)
