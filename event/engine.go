@@ -1,9 +1,11 @@
 package event
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/queue"
@@ -43,10 +45,6 @@ func RunawayError(pkg, regime string, t float64) error {
 		pkg, regime, ErrRunaway, MaxRateHz, t)
 }
 
-// calendar is the number of input-count buckets of the screening calendar; a neuron is
-// examined at least every calendar-1 inputs.
-const calendar = 64
-
 // Stats counts what an engine did since it was built.
 type Stats struct {
 	Trials      int64
@@ -78,9 +76,13 @@ type Engine struct {
 	pending   []bool  // has a live crossing prediction
 	pend      []int32 // neurons with pending[j] (may hold stale entries)
 	pendSpare []int32
-	next      []int32 // input index at which j is next examined; -1 while refractory
-	bucket    [calendar][]int32
-	refr      []bool // refractory: a[j] is meaningless until its KindRefEnd event
+	// wbudget[j]: the input weight that may still arrive before j must be examined again
+	// (see screen); negative for a hot neuron, +Inf while refractory. The fan-out
+	// subtracts each input's weights and sets j's bit in mask when it goes negative.
+	wbudget []float64
+	mask    []uint8
+	stepW   float64 // JIn·Peak: the most one unit of input weight can add to the bound
+	refr    []bool  // refractory: a[j] is meaningless until its KindRefEnd event
 
 	// Inhibitory partners, advanced individually.
 	ti   []float64 // time of (UI, II)
@@ -125,12 +127,14 @@ func New(net *model.Network, r model.Regime) (*Engine, error) {
 		c:       make([]float64, n),
 		ver:     make([]uint32, n),
 		pending: make([]bool, n),
-		next:    make([]int32, n),
+		wbudget: make([]float64, n),
+		mask:    make([]uint8, (n+63)/64*8), // whole words; the fan-out writes (n+7)/8 bytes
 		refr:    make([]bool, n),
 		ti:      make([]float64, n),
 		verI:    make([]uint32, n),
 		workers: 1,
 	}
+	e.stepW = r.JIn * e.ke.Peak
 	e.rebase = 18 * r.TauS // e^{18} ≈ 6.6e7: far from overflow, no loss of precision
 	e.preHorizon = model.CutHorizon(r.TauPre, r.TraceCut)
 	e.postHorizon = model.CutHorizon(max(r.TauPost1, r.TauPost2), r.TraceCut)
@@ -165,15 +169,11 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 	e.spikes, e.budget = 0, SpikeBudget(net.NExc, total)
 	e.gThetaEnd = e.ke.ThetaAt(1, total)
 	e.q.Reset()
-	for k := range e.bucket {
-		e.bucket[k] = e.bucket[k][:0]
-	}
 	e.pend = e.pend[:0]
 	if e.r.Plastic {
 		e.pres.Rebuild(net.LastPre, 0, e.preHorizon)
 		e.posts.Rebuild(net.LastPost, 0, e.postHorizon)
 	}
-	colMax := net.ColMax() // recomputed here, before any screening relies on it
 	if e.team = e.startTeam(); e.team != nil {
 		defer func() { e.team.stop(); e.team = nil }()
 	}
@@ -186,13 +186,13 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 		e.pending[j] = false
 		e.c[j] = net.I[j]
 		if net.RefEnd[j] > 0 {
-			e.refr[j], e.next[j] = true, -1
+			e.refr[j], e.wbudget[j] = true, math.Inf(1)
 			e.q.Push(queue.Item{T: net.RefEnd[j], Kind: KindRefEnd, Idx: int32(j), Ver: e.ver[j]})
 			continue
 		}
 		e.refr[j] = false
 		e.a[j] = net.U[j] + kap*net.I[j]
-		e.screen(j, 0, colMax)
+		e.screen(j, 0)
 	}
 	for j := range net.NExc {
 		e.ti[j] = 0
@@ -214,7 +214,7 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 			if in.Kind == KindEnd {
 				break
 			}
-			e.input(in.T, int(in.Idx), colMax)
+			e.input(in.T, int(in.Idx))
 			continue
 		}
 		e.q.Pop()
@@ -224,7 +224,7 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 				e.Stats.Stale++
 				continue
 			}
-			e.fireExc(it.T, int(it.Idx), colMax)
+			e.fireExc(it.T, int(it.Idx))
 			if e.spikes++; e.spikes > e.budget {
 				e.finish(it.T) // leave a consistent state behind
 				return RunawayError("event", e.r.Name, it.T)
@@ -234,13 +234,13 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 				e.Stats.Stale++
 				continue
 			}
-			e.fireInh(it.T, int(it.Idx), colMax)
+			e.fireInh(it.T, int(it.Idx))
 		case KindRefEnd:
 			if it.Ver != e.ver[it.Idx] {
 				e.Stats.Stale++
 				continue
 			}
-			e.refEnd(it.T, int(it.Idx), colMax)
+			e.refEnd(it.T, int(it.Idx))
 		}
 	}
 	e.finish(total)
@@ -278,9 +278,14 @@ func (e *Engine) horizon() float64 {
 	return e.total
 }
 
-// screen examines excitatory neuron j at time t (not refractory; inputs [0, kin) applied)
-// and either schedules its next examination or, if it is hot, predicts its crossing.
-func (e *Engine) screen(j int, t float64, colMax []float64) {
+// screen examines excitatory neuron j at time t (not refractory; inputs [0, kin) applied).
+// A hot neuron (bound at threshold) gets its crossing predicted and a negative budget, so
+// that it is examined again after every input. Otherwise its budget is the input weight
+// that can still arrive before the bound could reach threshold: each unit of weight adds
+// at most stepW to the bound, time and inhibition only lower it. The fan-out subtracts each
+// input's weight from the budget, so j is next examined after the input that makes it
+// negative, which is no later than the first input after which j could be hot.
+func (e *Engine) screen(j int, t float64) {
 	e.Stats.Screens++
 	if e.pending[j] { // the state changed under a live prediction: drop it
 		e.pending[j] = false
@@ -291,22 +296,16 @@ func (e *Engine) screen(j int, t float64, colMax []float64) {
 	bound := max(u, 0) + max(i, 0)*k.Peak
 	thr := k.D + e.net.Theta[j]*e.gThetaEnd
 	thr -= 1e-9 * (1 + math.Abs(thr)) // margin for the rounding of u in the scaled basis
-	q := int32(0)
 	if bound < thr {
-		// q further inputs, each adding at most step to u, cannot reach thr: q·step < thr-bound.
-		step := e.r.JIn * k.Peak * colMax[j]
-		if gap := (thr - bound) / step; step <= 0 || gap > calendar-2 {
-			q = calendar - 2
+		if e.stepW > 0 {
+			e.wbudget[j] = (thr - bound) / e.stepW
 		} else {
-			q = int32(math.Ceil(gap)) - 1
+			e.wbudget[j] = math.Inf(1) // inputs cannot raise the membrane
 		}
+		return
 	}
-	if q == 0 {
-		e.predictExc(j, t, u, i)
-	}
-	at := int32(e.kin) + q // examine again once input index `at` has been delivered
-	e.next[j] = at
-	e.bucket[at%calendar] = append(e.bucket[at%calendar], int32(j))
+	e.wbudget[j] = -1
+	e.predictExc(j, t, u, i)
 }
 
 // predictExc looks for a crossing of hot neuron j in [t, horizon].
@@ -334,14 +333,15 @@ func (e *Engine) predictExc(j int, t, u, i float64) {
 	}
 }
 
-// input delivers input spike (t, i) to every excitatory neuron.
-func (e *Engine) input(t float64, i int, colMax []float64) {
+// input delivers input spike (t, i) to every excitatory neuron and examines the neurons
+// whose budget it used up.
+func (e *Engine) input(t float64, i int) {
 	net := e.net
 	e.setTime(t)
 	alpha := e.r.JIn * e.ke.Kappa / e.em
 	beta := e.r.JIn / e.es
 	row := net.W[i*net.NExc : (i+1)*net.NExc]
-	// Two axpys over a contiguous row in one pass (AVX2 where the CPU has it).
+	// Two axpys and the budgets over a contiguous row in one pass (AVX2 where the CPU has it).
 	e.fanOut(row, alpha, beta)
 	e.Stats.Inputs++
 	e.Stats.SynEvents += int64(len(row))
@@ -353,19 +353,17 @@ func (e *Engine) input(t float64, i int, colMax []float64) {
 	} else if e.r.Replay.On {
 		net.LastPre[i] = t
 	}
-	k := int32(e.kin)
 	e.kin++
-	b := e.bucket[k%calendar]
-	e.bucket[k%calendar] = b[:0]
-	for _, j := range b {
-		if e.next[j] == k {
-			e.screen(int(j), t, colMax)
+	// Bit j%8 of mask[j/8] is bit j%64 of the little-endian word j/64.
+	for g := 0; g < len(e.mask); g += 8 {
+		for m := binary.LittleEndian.Uint64(e.mask[g:]); m != 0; m &= m - 1 {
+			e.screen(g*8+bits.TrailingZeros64(m), t)
 		}
 	}
 }
 
 // fireExc handles a spike of excitatory neuron j at time t.
-func (e *Engine) fireExc(t float64, j int, colMax []float64) {
+func (e *Engine) fireExc(t float64, j int) {
 	net := e.net
 	e.setTime(t)
 	e.pending[j] = false
@@ -388,7 +386,7 @@ func (e *Engine) fireExc(t float64, j int, colMax []float64) {
 		net.Theta[j] += e.r.ThetaPlus / e.ke.ThetaAt(1, t)
 	}
 	// Reset: u is clamped until t+TRef; the current C keeps evolving in the basis.
-	e.refr[j], e.next[j] = true, -1
+	e.refr[j], e.wbudget[j] = true, math.Inf(1)
 	net.RefEnd[j] = t + e.ke.TRef
 	e.ver[j]++
 	e.q.Push(queue.Item{T: net.RefEnd[j], Kind: KindRefEnd, Idx: int32(j), Ver: e.ver[j]})
@@ -425,7 +423,7 @@ func (e *Engine) predictInh(j int, t float64) {
 
 // fireInh handles a spike of inhibitory neuron j at time t: lateral inhibition of every
 // excitatory neuron but j.
-func (e *Engine) fireInh(t float64, j int, colMax []float64) {
+func (e *Engine) fireInh(t float64, j int) {
 	net := e.net
 	e.Stats.InhSpikes++
 	if e.Record != nil {
@@ -453,18 +451,18 @@ func (e *Engine) fireInh(t float64, j int, colMax []float64) {
 		case int(k) == j:
 			e.pend = append(e.pend, k) // j's own excitatory partner is not inhibited
 		default:
-			e.screen(int(k), t, colMax)
+			e.screen(int(k), t)
 		}
 	}
 }
 
 // refEnd releases excitatory neuron j from its refractory clamp at time t.
-func (e *Engine) refEnd(t float64, j int, colMax []float64) {
+func (e *Engine) refEnd(t float64, j int) {
 	e.setTime(t)
 	e.refr[j] = false
 	i := e.c[j] * e.es
 	e.a[j] = (e.ke.UReset + e.ke.Kappa*i) / e.em
-	e.screen(j, t, colMax)
+	e.screen(j, t)
 }
 
 // finish writes the state at the end of the trial back to the network, re-expressed at

@@ -31,7 +31,7 @@ func (e *Engine) Workers() int { return e.workers }
 
 // Job kinds of the parallel fan-out.
 const (
-	jobAxpy = iota // a += alpha·w, c += beta·w over a chunk
+	jobAxpy = iota // a += alpha·w, c += beta·w, budget -= w and its mask over a chunk
 	jobAdd         // a += alpha, c += beta over a chunk
 )
 
@@ -108,7 +108,7 @@ func (tm *team) claim(e *Engine) bool {
 		hi := min(lo+tm.size, len(e.a))
 		switch tm.kind {
 		case jobAxpy:
-			vec.Axpy2(e.a[lo:hi], e.c[lo:hi], tm.w[lo:hi], tm.alpha, tm.beta)
+			vec.Axpy2Budget(e.a[lo:hi], e.c[lo:hi], e.wbudget[lo:hi], tm.w[lo:hi], e.mask[lo/8:], tm.alpha, tm.beta)
 		case jobAdd:
 			vec.AddConst2(e.a[lo:hi], e.c[lo:hi], tm.alpha, tm.beta)
 		}
@@ -134,13 +134,14 @@ func (tm *team) stop() {
 	tm.wg.Wait()
 }
 
-// fanOut adds alpha·w to a and beta·w to c over every neuron.
+// fanOut adds alpha·w to a and beta·w to c and subtracts w from the budgets over every
+// neuron, setting the mask bit of each budget that goes negative.
 func (e *Engine) fanOut(w []float64, alpha, beta float64) {
 	if e.team != nil {
 		e.team.run(e, jobAxpy, w, alpha, beta)
 		return
 	}
-	vec.Axpy2(e.a, e.c, w, alpha, beta)
+	vec.Axpy2Budget(e.a, e.c, e.wbudget, w, e.mask, alpha, beta)
 }
 
 // addAll adds alpha to a and beta to c over every neuron.

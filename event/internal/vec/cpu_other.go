@@ -11,3 +11,7 @@ func axpy2FMA(a, c, w []float64, alpha, beta float64) {
 }
 
 func addConst2AVX2(a, c []float64, alpha, beta float64) { panic("vec: no AVX2 on this architecture") }
+
+func axpy2BudgetAVX2(a, c, b, w []float64, mask []uint8, alpha, beta float64) {
+	panic("vec: no AVX2 on this architecture")
+}

@@ -12,3 +12,6 @@ func axpy2FMA(a []float64, c []float64, w []float64, alpha float64, beta float64
 
 // addConst2AVX2 sets a[k] += alpha and c[k] += beta for k < len(a) (AVX2).
 func addConst2AVX2(a []float64, c []float64, alpha float64, beta float64)
+
+// axpy2BudgetAVX2 is the 8-lane body of Axpy2Budget (AVX2): the fan-out, the budget update and the mask.
+func axpy2BudgetAVX2(a []float64, c []float64, b []float64, w []float64, mask []uint8, alpha float64, beta float64)

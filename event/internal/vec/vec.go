@@ -24,6 +24,23 @@ func Axpy2(a, c, w []float64, alpha, beta float64) {
 	axpy2Go(a, c, w, alpha, beta)
 }
 
+// Axpy2Budget is Axpy2 fused with the engine's screening: for every k < len(w) it sets
+// a[k] += alpha·w[k], c[k] += beta·w[k] (each product rounded, as Axpy2) and b[k] -= w[k],
+// and sets bit k%8 of mask[k/8] if b[k] < 0 afterwards (the other bits of those bytes are
+// cleared). a, c and b must be at least as long as w, mask at least (len(w)+7)/8 bytes.
+func Axpy2Budget(a, c, b, w []float64, mask []uint8, alpha, beta float64) {
+	n := len(w)
+	if len(a) < n || len(c) < n || len(b) < n || len(mask) < (n+7)/8 {
+		panic("vec: Axpy2Budget needs len(a), len(c), len(b) >= len(w) and len(mask) >= (len(w)+7)/8")
+	}
+	done := 0
+	if useAVX2 && n >= 8 {
+		axpy2BudgetAVX2(a, c, b, w, mask, alpha, beta)
+		done = n &^ 7
+	}
+	axpy2BudgetGo(a[done:n], c[done:n], b[done:n], w[done:n], mask[done/8:], alpha, beta)
+}
+
 // AddConst2 sets a[k] += alpha and c[k] += beta for every k < len(a); c must be at least
 // as long as a.
 func AddConst2(a, c []float64, alpha, beta float64) {
@@ -64,5 +81,24 @@ func addConst2Go(a, c []float64, alpha, beta float64) {
 	for k := range a {
 		a[k] += alpha
 		c[k] += beta
+	}
+}
+
+// axpy2BudgetGo is Axpy2Budget's portable path, from a multiple of 8 (mask[0] is w[0]'s).
+func axpy2BudgetGo(a, c, b, w []float64, mask []uint8, alpha, beta float64) {
+	a, c, b = a[:len(w)], c[:len(w)], b[:len(w)]
+	for g := 0; g*8 < len(w); g++ {
+		var m uint8
+		for l := range min(8, len(w)-g*8) {
+			k := g*8 + l
+			x := w[k]
+			a[k] += float64(alpha * x)
+			c[k] += float64(beta * x)
+			b[k] -= x
+			if b[k] < 0 {
+				m |= 1 << l
+			}
+		}
+		mask[g] = m
 	}
 }

@@ -151,3 +151,59 @@ addConst2AVX2_tail:
 addConst2AVX2_done:
 	VZEROUPPER
 	RET
+
+// func axpy2BudgetAVX2(a []float64, c []float64, b []float64, w []float64, mask []uint8, alpha float64, beta float64)
+// Requires: AVX, AVX2, SSE2
+TEXT ·axpy2BudgetAVX2(SB), NOSPLIT, $0-136
+	MOVQ         a_base+0(FP), AX
+	MOVQ         c_base+24(FP), CX
+	MOVQ         b_base+48(FP), DX
+	MOVQ         w_base+72(FP), BX
+	MOVQ         mask_base+96(FP), SI
+	MOVQ         w_len+80(FP), DI
+	MOVSD        alpha+120(FP), X0
+	VBROADCASTSD X0, Y0
+	MOVSD        beta+128(FP), X1
+	VBROADCASTSD X1, Y1
+	VXORPD       Y2, Y2, Y2
+	XORQ         R8, R8
+	XORQ         R9, R9
+	ANDQ         $-8, DI
+
+axpy2BudgetAVX2_loop8:
+	CMPQ      R8, DI
+	JGE       axpy2BudgetAVX2_done
+	VMOVUPD   (BX)(R8*8), Y3
+	VMOVUPD   32(BX)(R8*8), Y4
+	VMULPD    Y0, Y3, Y5
+	VMULPD    Y0, Y4, Y6
+	VADDPD    (AX)(R8*8), Y5, Y5
+	VADDPD    32(AX)(R8*8), Y6, Y6
+	VMOVUPD   Y5, (AX)(R8*8)
+	VMOVUPD   Y6, 32(AX)(R8*8)
+	VMULPD    Y1, Y3, Y5
+	VMULPD    Y1, Y4, Y6
+	VADDPD    (CX)(R8*8), Y5, Y5
+	VADDPD    32(CX)(R8*8), Y6, Y6
+	VMOVUPD   Y5, (CX)(R8*8)
+	VMOVUPD   Y6, 32(CX)(R8*8)
+	VMOVUPD   (DX)(R8*8), Y5
+	VMOVUPD   32(DX)(R8*8), Y6
+	VSUBPD    Y3, Y5, Y5
+	VSUBPD    Y4, Y6, Y6
+	VMOVUPD   Y5, (DX)(R8*8)
+	VMOVUPD   Y6, 32(DX)(R8*8)
+	VCMPPD    $0x01, Y2, Y5, Y5
+	VCMPPD    $0x01, Y2, Y6, Y6
+	VMOVMSKPD Y5, R10
+	VMOVMSKPD Y6, R11
+	SHLL      $0x04, R11
+	ORL       R11, R10
+	MOVB      R10, (SI)(R9*1)
+	INCQ      R9
+	ADDQ      $0x08, R8
+	JMP       axpy2BudgetAVX2_loop8
+
+axpy2BudgetAVX2_done:
+	VZEROUPPER
+	RET

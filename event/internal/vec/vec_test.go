@@ -97,3 +97,66 @@ func TestLengthPanics(t *testing.T) {
 	}()
 	Axpy2(make([]float64, 3), make([]float64, 8), make([]float64, 8), 1, 1)
 }
+
+// Axpy2Budget equals its definition on both paths, at every length: the fan-out as Axpy2,
+// the budget decrement, and the mask bit of every negative budget (infinite budgets, zero
+// weights and budgets that land exactly on zero included), with the mask's unused high
+// bits clear and the elements beyond len(w) untouched.
+func TestAxpy2BudgetBothPaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, portable := range []bool{false, true} {
+		ForcePortable(portable)
+		for n := range 70 {
+			w := make([]float64, n)
+			for k := range w {
+				w[k] = rng.Float64() * math.Ldexp(1, rng.IntN(8)-4)
+			}
+			a0, c0 := randSlice(rng, n+3), randSlice(rng, n+3)
+			b0 := make([]float64, n+3)
+			for k := range b0 {
+				switch rng.IntN(5) {
+				case 0:
+					b0[k] = math.Inf(1)
+				case 1:
+					b0[k] = -1
+				case 2:
+					if k < n {
+						b0[k] = w[k] // lands on exactly 0: not negative
+					}
+				default:
+					b0[k] = rng.Float64() * 2
+				}
+			}
+			if n > 2 {
+				w[1] = 0
+			}
+			alpha, beta := rng.NormFloat64()*1e3, -rng.Float64()
+			wantA, wantC, wantB := append([]float64(nil), a0...), append([]float64(nil), c0...), append([]float64(nil), b0...)
+			ref(wantA, wantC, w, alpha, beta)
+			wantM := make([]uint8, (n+7)/8+1)
+			for k := range w {
+				wantB[k] -= w[k]
+				if wantB[k] < 0 {
+					wantM[k/8] |= 1 << (k % 8)
+				}
+			}
+			wantM[len(wantM)-1] = 0xAA // beyond (n+7)/8: untouched
+			a, c, b := append([]float64(nil), a0...), append([]float64(nil), c0...), append([]float64(nil), b0...)
+			m := make([]uint8, len(wantM))
+			for k := range m {
+				m[k] = 0xFF
+			}
+			m[len(m)-1] = 0xAA
+			Axpy2Budget(a, c, b, w, m, alpha, beta)
+			if !same(a, wantA) || !same(c, wantC) || !same(b, wantB) {
+				t.Fatalf("portable=%v n=%d: Axpy2Budget's arrays differ from the definition", portable, n)
+			}
+			for k := range m {
+				if m[k] != wantM[k] {
+					t.Fatalf("portable=%v n=%d: mask byte %d = %08b, want %08b", portable, n, k, m[k], wantM[k])
+				}
+			}
+		}
+	}
+	ForcePortable(false)
+}

@@ -21,6 +21,7 @@ func main() {
 	axpy2("axpy2AVX2", false)
 	axpy2("axpy2FMA", true)
 	addConst2()
+	axpy2Budget()
 	Generate()
 }
 
@@ -152,6 +153,76 @@ func addConst2() {
 	}
 	INCQ(i)
 	JMP(LabelRef(name + "_tail"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// axpy2Budget emits, for k < len(w) rounded down to a multiple of 8: a[k] += alpha·w[k],
+// c[k] += beta·w[k] (products rounded), b[k] -= w[k], and bit k%8 of mask[k/8] set iff
+// b[k] < 0 afterwards. The caller checks the lengths and does the tail.
+func axpy2Budget() {
+	name := "axpy2BudgetAVX2"
+	TEXT(name, NOSPLIT, "func(a, c, b, w []float64, mask []uint8, alpha, beta float64)")
+	Doc(name + " is the 8-lane body of Axpy2Budget (AVX2): the fan-out, the budget update and the mask.")
+	pa := Load(Param("a").Base(), GP64())
+	pc := Load(Param("c").Base(), GP64())
+	pb := Load(Param("b").Base(), GP64())
+	pw := Load(Param("w").Base(), GP64())
+	pm := Load(Param("mask").Base(), GP64())
+	n := Load(Param("w").Len(), GP64())
+	al, be := YMM(), YMM()
+	VBROADCASTSD(Load(Param("alpha"), XMM()), al)
+	VBROADCASTSD(Load(Param("beta"), XMM()), be)
+	zero := YMM()
+	VXORPD(zero, zero, zero)
+	i := GP64()
+	XORQ(i, i)
+	g := GP64() // mask byte index
+	XORQ(g, g)
+	end8 := GP64()
+	MOVQ(n, end8)
+	ANDQ(I32(-8), end8)
+	Label(name + "_loop8")
+	CMPQ(i, end8)
+	JGE(LabelRef(name + "_done"))
+	w0, w1 := YMM(), YMM()
+	VMOVUPD(Mem{Base: pw, Index: i, Scale: 8}, w0)
+	VMOVUPD(Mem{Base: pw, Index: i, Scale: 8, Disp: 32}, w1)
+	for _, dst := range []struct {
+		p reg.Register
+		f reg.VecVirtual
+	}{{pa, al}, {pc, be}} {
+		x0, x1 := YMM(), YMM()
+		m0 := Mem{Base: dst.p, Index: i, Scale: 8}
+		m1 := Mem{Base: dst.p, Index: i, Scale: 8, Disp: 32}
+		VMULPD(dst.f, w0, x0) // x0 = w0·f, rounded
+		VMULPD(dst.f, w1, x1)
+		VADDPD(m0, x0, x0) // x0 += dst, rounded
+		VADDPD(m1, x1, x1)
+		VMOVUPD(x0, m0)
+		VMOVUPD(x1, m1)
+	}
+	b0, b1 := YMM(), YMM()
+	mb0 := Mem{Base: pb, Index: i, Scale: 8}
+	mb1 := Mem{Base: pb, Index: i, Scale: 8, Disp: 32}
+	VMOVUPD(mb0, b0)
+	VMOVUPD(mb1, b1)
+	VSUBPD(w0, b0, b0) // b0 -= w0
+	VSUBPD(w1, b1, b1)
+	VMOVUPD(b0, mb0)
+	VMOVUPD(b1, mb1)
+	VCMPPD(Imm(1), zero, b0, b0) // b0 < 0 (LT_OS)
+	VCMPPD(Imm(1), zero, b1, b1)
+	lo, hi := GP32(), GP32()
+	VMOVMSKPD(b0, lo)
+	VMOVMSKPD(b1, hi)
+	SHLL(Imm(4), hi)
+	ORL(hi, lo)
+	MOVB(lo.As8(), Mem{Base: pm, Index: g, Scale: 1})
+	INCQ(g)
+	ADDQ(Imm(8), i)
+	JMP(LabelRef(name + "_loop8"))
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
