@@ -17,7 +17,7 @@ import (
 // Build networks with NewNetwork. A Network filled in field by field (a literal, or one
 // decoded from a file) must have every array sized as documented, which Check verifies;
 // its unexported caches are then derived on first use (or at once by Restore), so
-// ColMax, NormalizeColumns, Clone and the STDP rule work on it. The zero Network has no
+// NormalizeColumns, Clone and the STDP rule work on it. The zero Network has no
 // inputs and no neurons, and Check refuses it.
 type Network struct {
 	NIn, NExc int
@@ -36,9 +36,6 @@ type Network struct {
 
 	LastPre  []float64 // last spike of each input (local ms), -Inf if none yet
 	LastPost []float64 // last spike of each excitatory neuron (local ms), -Inf if none yet
-
-	colMax   []float64 // colMax[j] >= max_i W[i*NExc+j], valid when colMaxOK
-	colMaxOK bool
 
 	// Columns whose weights may have changed since the last NormalizeColumns (set by the
 	// STDP rule), so that normalization touches only those. normAll: every column.
@@ -66,7 +63,6 @@ func NewNetwork(nIn, nExc int, rng *rand.Rand) *Network {
 		RefEndI:  make([]float64, nExc),
 		LastPre:  make([]float64, nIn),
 		LastPost: make([]float64, nExc),
-		colMax:   make([]float64, nExc),
 	}
 	for k := range n.W {
 		n.W[k] = (rng.Float64() + 0.01) * 0.3
@@ -89,7 +85,7 @@ func (n *Network) Clone() *Network {
 	cp := func(s []float64) []float64 { return append([]float64(nil), s...) }
 	c.W, c.U, c.I, c.RefEnd, c.Theta = cp(n.W), cp(n.U), cp(n.I), cp(n.RefEnd), cp(n.Theta)
 	c.UI, c.II, c.RefEndI = cp(n.UI), cp(n.II), cp(n.RefEndI)
-	c.LastPre, c.LastPost, c.colMax = cp(n.LastPre), cp(n.LastPost), cp(n.colMax)
+	c.LastPre, c.LastPost = cp(n.LastPre), cp(n.LastPost)
 	c.dirty = append([]bool(nil), n.dirty...)
 	c.dirtyIdx = append(make([]int32, 0, n.NExc), n.dirtyIdx...)
 	return &c
@@ -125,14 +121,10 @@ func (n *Network) mustShape() {
 	if len(n.W) != n.NIn*n.NExc || n.NIn < 0 || n.NExc < 0 {
 		panic(fmt.Sprintf("model: network W has %d weights for %d inputs and %d neurons (see Network.Check)", len(n.W), n.NIn, n.NExc))
 	}
-	if len(n.colMax) != n.NExc { // a literal or a decoded network: derive the cache
-		n.colMax = make([]float64, n.NExc)
-		n.colMaxOK = false
-	}
 }
 
-// WeightsChanged marks the column maxima and sums stale after W was written directly.
-func (n *Network) WeightsChanged() { n.colMaxOK, n.normAll = false, true }
+// WeightsChanged marks the column sums stale after W was written directly.
+func (n *Network) WeightsChanged() { n.normAll = true }
 
 // initDirty allocates the dirty set of a network that has none (built as a literal or
 // decoded): its columns' history is unknown, so every column counts as changed.
@@ -153,33 +145,6 @@ func (n *Network) touch(j int) {
 	}
 }
 
-// ColMax returns, for each excitatory neuron j, an upper bound of its input weights
-// (exactly the maximum after a recomputation). The event engine's spike screening relies
-// on it. Cost: O(NIn·NExc) when stale, O(1) otherwise.
-func (n *Network) ColMax() []float64 {
-	if !n.colMaxOK || len(n.colMax) != n.NExc {
-		n.mustShape()
-		clear(n.colMax)
-		for i := range n.NIn {
-			row := n.W[i*n.NExc : (i+1)*n.NExc]
-			for j, w := range row {
-				if w > n.colMax[j] {
-					n.colMax[j] = w
-				}
-			}
-		}
-		n.colMaxOK = true
-	}
-	return n.colMax
-}
-
-// RaiseColMax records that weight w now enters neuron j (after potentiation).
-func (n *Network) RaiseColMax(j int, w float64) {
-	if n.colMaxOK && w > n.colMax[j] {
-		n.colMax[j] = w
-	}
-}
-
 // NormalizeTol is the relative distance from the target within which NormalizeColumns
 // leaves a column alone. It lies above the rounding error of a sum of up to 4,000
 // weights (n·2^-53 < 5e-13), so that a column normalized before and unchanged since is
@@ -195,7 +160,7 @@ const NormalizeTol = 1e-12
 func (n *Network) NormalizeColumns(target float64, scratch []float64) {
 	n.initDirty()
 	n.mustShape()
-	if n.normAll || target != n.normTarget || !n.colMaxOK {
+	if n.normAll || target != n.normTarget {
 		n.normalizeAll(target, scratch)
 	} else {
 		N := n.NExc
@@ -205,13 +170,10 @@ func (n *Network) NormalizeColumns(target float64, scratch []float64) {
 			for k := j; k < len(n.W); k += N {
 				s += n.W[k]
 			}
-			f, m := normFactor(s, target), 0.0
+			f := normFactor(s, target)
 			for k := j; k < len(n.W); k += N {
-				w := n.W[k] * f
-				n.W[k] = w
-				m = max(m, w)
+				n.W[k] *= f
 			}
-			n.colMax[j] = m
 		}
 	}
 	for _, j := range n.dirtyIdx {
@@ -243,18 +205,12 @@ func (n *Network) normalizeAll(target float64, scratch []float64) {
 	for j, s := range sums {
 		sums[j] = normFactor(s, target)
 	}
-	clear(n.colMax)
 	for i := range n.NIn {
 		row := n.W[i*n.NExc : (i+1)*n.NExc]
 		for j := range row {
-			w := row[j] * sums[j]
-			row[j] = w
-			if w > n.colMax[j] {
-				n.colMax[j] = w
-			}
+			row[j] *= sums[j]
 		}
 	}
-	n.colMaxOK = true
 }
 
 // ShiftTime re-expresses every stored time after a trial of length d has ended, so that
@@ -277,6 +233,5 @@ func resize(s []float64, n int) []float64 {
 // Restore re-derives the unexported caches of a network whose exported fields were filled
 // directly (for example from a snapshot).
 func (n *Network) Restore() {
-	n.colMax = make([]float64, n.NExc)
 	n.WeightsChanged()
 }

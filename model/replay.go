@@ -75,7 +75,6 @@ func (r *Regime) ReplayPost(n *Network, j int, t float64) {
 		w := n.W[k]
 		if t-last <= p.Window {
 			w = min(w+p.Inc*p.Soft(w), r.WMax)
-			n.RaiseColMax(j, w)
 		} else {
 			w = max(w-p.Dec*p.Soft(w), 0)
 		}

@@ -112,8 +112,6 @@ func (r *Regime) Potentiate(n *Network, j int, t float64, pres []int32) {
 			continue
 		}
 		k := int(i)*n.NExc + j
-		w := min(n.W[k]+g*p, r.WMax)
-		n.W[k] = w
-		n.RaiseColMax(j, w)
+		n.W[k] = min(n.W[k]+g*p, r.WMax)
 	}
 }

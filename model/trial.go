@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
 )
 
 // InputSpike is one spike of input Idx at local time T (ms).
@@ -59,10 +58,14 @@ func (tr *Trial) Check(nIn int) error {
 // input, with rates in Hz, over [0, dur) ms, sorted by (time, index). The spikes are drawn
 // as one superposed process of rate Σ rates, each spike assigned to an input with
 // probability proportional to its rate, which is the same distribution and needs no sort.
-// cum is scratch space for the cumulative rates (may be nil).
-func Poisson(dst []InputSpike, cum []float64, rates []float64, dur float64, rng *rand.Rand) ([]InputSpike, []float64) {
+// The input of a uniform draw u in [0, Σ rates) is the first whose cumulative rate exceeds
+// u, found from a guide table in a few comparisons. scratch is scratch space for the
+// cumulative rates and the table (may be nil); it is returned for reuse.
+func Poisson(dst []InputSpike, scratch []float64, rates []float64, dur float64, rng *rand.Rand) ([]InputSpike, []float64) {
 	dst = dst[:0]
-	cum = resize(cum, len(rates))
+	n := len(rates)
+	scratch = resize(scratch, 2*n)
+	cum, guide := scratch[:n], scratch[n:]
 	total := 0.0
 	for i, r := range rates {
 		if r < 0 || math.IsNaN(r) || math.IsInf(r, 0) {
@@ -72,7 +75,18 @@ func Poisson(dst []InputSpike, cum []float64, rates []float64, dur float64, rng 
 		cum[i] = total
 	}
 	if total == 0 {
-		return dst, cum
+		return dst, scratch
+	}
+	// guide[b] is the first input whose cumulative rate exceeds b·total/n (as a float64:
+	// an index below 2^53 is exact). A draw u starts from guide[⌊u·n/total⌋]; whatever the
+	// rounding of either side, the scan below corrects the start to the exact answer.
+	scale := float64(n) / total
+	for b, i := 0, 0; b < n; b++ {
+		x := float64(b) / scale
+		for i < n && cum[i] <= x {
+			i++
+		}
+		guide[b] = float64(i)
 	}
 	perMS := total / 1000
 	t := 0.0
@@ -82,14 +96,20 @@ func Poisson(dst []InputSpike, cum []float64, rates []float64, dur float64, rng 
 			break
 		}
 		u := rng.Float64() * total
-		i := sort.SearchFloat64s(cum, u)
-		for i < len(cum)-1 && (cum[i] <= u || rates[i] == 0) { // strict: u in [cum[i-1], cum[i])
+		i := int(guide[min(int(u*scale), n-1)])
+		for i > 0 && cum[i-1] > u {
+			i--
+		}
+		for i < n && cum[i] <= u {
 			i++
 		}
+		// The first input with cum[i] > u has cum[i-1] <= u < cum[i]: a non-zero rate. u can
+		// round up to total (probability 2^-53): then the last input, as before this table.
+		i = min(i, n-1)
 		if n := len(dst); n > 0 && dst[n-1].T == t && dst[n-1].Idx >= int32(i) {
 			continue // a tie in time, measure zero: drop rather than break the order
 		}
 		dst = append(dst, InputSpike{T: t, Idx: int32(i)})
 	}
-	return dst, cum
+	return dst, scratch
 }
