@@ -30,7 +30,10 @@ type SleepConfig struct {
 	Seed       uint64
 	Engine     EngineSpec
 	Awake      model.Regime // the network's awake regime
-	Progress   func(doneMS float64)
+	// Workers: goroutines sharing each spike's fan-out, as TrainConfig.Workers (0 or 1:
+	// one). The result is the same for every value.
+	Workers  int
+	Progress func(doneMS float64)
 	// A continued sleep (StartMS > 0): Before is the network as the sleep began (its Theta
 	// and W; the statistics are measured against it) and Prior the statistics of the part
 	// already done. Both are ignored when StartMS is 0.
@@ -162,7 +165,7 @@ func Sleep(ctx context.Context, net *model.Network, cfg SleepConfig) (SleepStats
 	if len(before.Theta) != net.NExc || len(before.W) != len(net.W) {
 		return st, fmt.Errorf("runner: SleepConfig.Before has %d neurons and %d weights, the network %d and %d", len(before.Theta), len(before.W), net.NExc, len(net.W))
 	}
-	eng, err := cfg.Engine.New(net, r)
+	eng, err := newTrainEngine(net, TrainConfig{Engine: cfg.Engine, Workers: cfg.Workers}, r)
 	if err != nil {
 		return st, err
 	}

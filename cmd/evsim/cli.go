@@ -139,7 +139,7 @@ var flagDefs = []flagDef{
 		fs.StringVar(&o.data, "data", "", "folder with the MNIST IDX files (default: the GoMNIST module in the Go module cache)")
 	}},
 	{name: "workers", phases: sim, reg: func(fs *flag.FlagSet, o *options) {
-		fs.IntVar(&o.workers, "workers", 0, "goroutines for labelling and testing, in [0, 4096] (0: all cores)")
+		fs.IntVar(&o.workers, "workers", 0, "goroutines, in [0, 4096] (0: all cores): labelling and testing spread images over them; training and sleep share each spike's update of networks of 2,048 neurons or more (at most one per 1,024 neurons); results do not depend on it")
 	}},
 	{name: "json", phases: all, reg: func(fs *flag.FlagSet, o *options) {
 		fs.BoolVar(&o.json, "json", false, "print the results as JSON on stdout instead of the summary")

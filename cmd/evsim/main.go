@@ -199,11 +199,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// resolved: running it again reproduces the results, and a resumed run records the
 	// same command as the run it completes.
 	// Flags that change only what is shown (-quiet, -json, -profile) are left out, and so
-	// are those that say where the work runs (-slurm..., -chain, -cell, -report).
+	// are those that say where and on how many cores the work runs (-slurm..., -chain,
+	// -cell, -report, -workers): results do not depend on them.
 	var cmd []string
 	for _, a := range e.resumeArgs() {
 		name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "=")
-		if name != "quiet" && name != "json" && name != "profile" && !slices.Contains(slurmFlagNames, name) {
+		if name != "quiet" && name != "json" && name != "profile" && name != "workers" && !slices.Contains(slurmFlagNames, name) {
 			cmd = append(cmd, a)
 		}
 	}

@@ -583,3 +583,52 @@ func TestEpochs(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkersSameBytes: training, labelling, sleeping and testing a network large enough
+// for the parallel fan-out (2,048 neurons: two blocks) write the same snapshots and the
+// same results with one worker and with three (the output paths, which differ, aside),
+// and the command recorded leaves -workers out.
+func TestWorkersSameBytes(t *testing.T) {
+	dir := t.TempDir()
+	var snaps [2][]byte
+	var res [2]string
+	for k, w := range []string{"1", "3"} {
+		awake := filepath.Join(dir, "awake"+w+".snap")
+		slept := filepath.Join(dir, "slept"+w+".snap")
+		js := filepath.Join(dir, "r"+w+".json")
+		mustRun(t, "train", "-n", "2048", "-train", "3", "-label", "4", "-workers", w, "-out", awake, "-quiet")
+		mustRun(t, "sleep", "-in", awake, "-out", slept, "-sleep-ms", "300", "-label", "4", "-test", "4", "-workers", w, "-results", js, "-quiet")
+		for _, p := range []string{awake, slept} {
+			s, err := runner.LoadSnapshot(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range s.Meta.Provenance.Command {
+				if strings.HasPrefix(a, "-workers") {
+					t.Errorf("%s: the recorded command names %s", p, a)
+				}
+			}
+			s.Meta.Provenance = nil
+			var b bytes.Buffer
+			if err := s.Encode(&b); err != nil {
+				t.Fatal(err)
+			}
+			snaps[k] = append(snaps[k], b.Bytes()...)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(comparable(t, js)), &m); err != nil {
+			t.Fatal(err)
+		}
+		delete(m, "workers")
+		delete(m, "provenance")
+		delete(m, "output")
+		out, _ := json.Marshal(m)
+		res[k] = string(out)
+	}
+	if len(snaps[0]) == 0 || !bytes.Equal(snaps[0], snaps[1]) {
+		t.Error("-workers 1 and -workers 3 wrote different snapshots")
+	}
+	if res[0] != res[1] {
+		t.Errorf("-workers 1 and -workers 3 report differently:\n%s\n%s", res[0], res[1])
+	}
+}

@@ -324,7 +324,7 @@ func (e *env) trainPhase() error {
 		base := doneHere
 		st, err := runner.Train(e.ctx, snap.Net, runner.TrainConfig{
 			Set: e.trainSet, Start: seen, Count: stop - seen, Seed: o.seed,
-			Engine: e.spec, Regime: snap.Meta.Regime,
+			Engine: e.spec, Regime: snap.Meta.Regime, Workers: e.res.Workers,
 			Progress: func(d int) { track(base + d) },
 		})
 		snap.Meta.ImagesSeen += st.Images
