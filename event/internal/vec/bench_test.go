@@ -10,12 +10,14 @@ import (
 
 // BenchmarkAxpy2 compares the fan-out kernels on one row of n synapses (the event
 // engine's per-input work): the code before (two gonum axpys, SSE2), the portable Go loop,
-// the AVX2 kernel in use, and the fused AVX2+FMA kernel (not used: it rounds differently).
+// the plain AVX2 kernel, the fused AVX2+FMA kernel (not used: it rounds differently), and
+// the kernel the engine uses, which also updates the screening budgets (both paths).
 // synevents/s counts one synapse (two multiply-adds) per element.
 func BenchmarkAxpy2(b *testing.B) {
 	for _, n := range []int{400, 6400} {
 		rng := rand.New(rand.NewPCG(1, 1))
 		w, a, c := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
+		bud, mask := randSlice(rng, n), make([]uint8, (n+7)/8)
 		kernels := []struct {
 			name string
 			f    func()
@@ -25,6 +27,9 @@ func BenchmarkAxpy2(b *testing.B) {
 			{"go", func() { axpy2Go(a, c, w, 1e-9, -1e-9) }, true},
 			{"avx2", func() { axpy2AVX2(a, c, w, 1e-9, -1e-9) }, hasAVX2},
 			{"avx2fma", func() { axpy2FMA(a, c, w, 1e-9, -1e-9) }, hasFMA},
+			// The kernel the engine uses: the fan-out plus the screening budgets and mask.
+			{"avx2budget", func() { axpy2BudgetAVX2(a, c, bud, w, mask, 1e-9, -1e-9) }, hasAVX2},
+			{"gobudget", func() { axpy2BudgetGo(a, c, bud, w, mask, 1e-9, -1e-9) }, true},
 		}
 		kernels = append(kernels, experimental(a, c, w)...)
 		for _, k := range kernels {
