@@ -68,6 +68,7 @@ type options struct {
 	curve    curveFlags
 	warmup   int     // -warmup-images
 	warmInh  float64 // -warmup-inh
+	thetaPl  float64 // -theta-plus (0: model.AwakeN's)
 	sleep    sleepFlags
 	paper    paperFlags
 	search   searchFlags
@@ -158,6 +159,9 @@ var flagDefs = []flagDef{
 	}},
 	{name: "warmup-inh", phases: newNets, reg: func(fs *flag.FlagSet, o *options) {
 		fs.Float64Var(&o.warmInh, "warmup-inh", model.Awake().WarmupInh, "new networks: lateral inhibition scale during the warm-up, in [0, 100]")
+	}},
+	{name: "theta-plus", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
+		fs.Float64Var(&o.thetaPl, "theta-plus", 0, "new networks: threshold increment θ+ per spike in mV, in [0, 100] (0: 0.05·max(1, N/100), the default scaling)")
 	}},
 	{name: "grid-gain", phases: "sleepsearch", reg: func(fs *flag.FlagSet, o *options) {
 		fs.StringVar(&o.search.gain, "grid-gain", "0.5,1,2", "input gains to try")
@@ -441,6 +445,9 @@ func phaseUsage(fs *flag.FlagSet, phase string, w io.Writer) {
 func (o *options) awake(n int) model.Regime {
 	r := model.AwakeN(n)
 	r.WarmupImages, r.WarmupInh = o.warmup, o.warmInh
+	if o.thetaPl > 0 {
+		r.ThetaPlus = o.thetaPl
+	}
 	return r
 }
 
@@ -507,8 +514,8 @@ func (o *options) validate() error {
 	if o.in != "" && o.set["n"] {
 		return usagef("-n %d: the snapshot -in %s sets the network size; leave -n out", o.n, o.in)
 	}
-	if (o.set["warmup-images"] || o.set["warmup-inh"]) && o.in != "" {
-		return usagef("-warmup-images/-warmup-inh: the snapshot -in %s carries its own training regime; leave them out", o.in)
+	if (o.set["warmup-images"] || o.set["warmup-inh"] || o.set["theta-plus"]) && o.in != "" {
+		return usagef("-warmup-images/-warmup-inh/-theta-plus: the snapshot -in %s carries its own training regime; leave them out", o.in)
 	}
 	if o.set["epochs"] {
 		if o.set["train"] {
@@ -529,6 +536,9 @@ func (o *options) validate() error {
 		return usagef("-warmup-images %d: must be in [0, 100000000]", o.warmup)
 	}
 	if err := finite("warmup-inh", o.warmInh, 0, 100); err != nil {
+		return err
+	}
+	if err := finite("theta-plus", o.thetaPl, 0, 100); err != nil {
 		return err
 	}
 	if err := o.sleep.validate(o.set); err != nil {

@@ -128,6 +128,7 @@ type TrainResult struct {
 	// (or will be) presented with the lateral inhibition ×WarmupInh.
 	WarmupImages int     `json:"warmup_images"`
 	WarmupInh    float64 `json:"warmup_inh"`
+	ThetaPlus    float64 `json:"theta_plus_mv"` // the regime's θ+ per spike
 }
 
 type LabelResult struct {

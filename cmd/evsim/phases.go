@@ -350,7 +350,7 @@ func (e *env) trainPhase() error {
 	el := time.Since(t0).Seconds()
 	e.res.Timing["train"] = el
 	e.res.Train = &TrainResult{TrainStats: st, ImagesSeen: snap.Meta.ImagesSeen, ImagesPerSec: float64(doneHere) / math.Max(el, 1e-9), MeanTheta: mean(snap.Net.Theta),
-		WarmupImages: snap.Meta.Regime.WarmupImages, WarmupInh: snap.Meta.Regime.WarmupInh}
+		WarmupImages: snap.Meta.Regime.WarmupImages, WarmupInh: snap.Meta.Regime.WarmupInh, ThetaPlus: snap.Meta.Regime.ThetaPlus}
 	return nil
 }
 
