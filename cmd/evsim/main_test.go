@@ -632,3 +632,32 @@ func TestWorkersSameBytes(t *testing.T) {
 		t.Errorf("-workers 1 and -workers 3 report differently:\n%s\n%s", res[0], res[1])
 	}
 }
+
+// TestThetaPlus: -theta-plus sets θ+ of a new network, which its snapshot keeps and the
+// results print; without it θ+ is model.AwakeN's for the size.
+func TestThetaPlus(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want float64
+	}{{[]string{"-theta-plus", "0.3"}, 0.3}, {nil, 0.05 * 4}} {
+		out := filepath.Join(dir, "tp.snap")
+		stdout := mustRun(t, append([]string{"train", "-n", "400", "-train", "2", "-label", "0", "-out", out, "-quiet", "-json"}, c.args...)...)
+		var m struct {
+			Train struct {
+				ThetaPlus float64 `json:"theta_plus_mv"`
+			} `json:"train"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &m); err != nil {
+			t.Fatal(err)
+		}
+		s, err := runner.LoadSnapshot(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Meta.Regime.ThetaPlus != c.want || m.Train.ThetaPlus != c.want {
+			t.Errorf("%v: snapshot θ+ %v, results %v, want %v", c.args, s.Meta.Regime.ThetaPlus, m.Train.ThetaPlus, c.want)
+		}
+		os.Remove(out)
+	}
+}
