@@ -22,7 +22,8 @@
 //
 // Which neurons are examined. After an examination at time t a neuron's future membrane
 // is bounded by B = max(u,0) + max(I,0)·P (P is the peak of the unit PSP), and each later
-// input of weight w raises that bound by at most P·J·w; time and inhibition only lower it.
+// input of weight w raises that bound by at most P·J·max(w, 0); time and inhibition only
+// lower it.
 // So a neuron with threshold gap G cannot fire before input weight (G-B)/(P·J) has
 // arrived: its budget. The fan-out kernel subtracts every input's weights from the
 // budgets in the same pass that updates A and C, and marks the neurons whose budget went

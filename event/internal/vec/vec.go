@@ -25,7 +25,8 @@ func Axpy2(a, c, w []float64, alpha, beta float64) {
 }
 
 // Axpy2Budget is Axpy2 fused with the engine's screening: for every k < len(w) it sets
-// a[k] += alpha·w[k], c[k] += beta·w[k] (each product rounded, as Axpy2) and b[k] -= w[k],
+// a[k] += alpha·w[k], c[k] += beta·w[k] (each product rounded, as Axpy2) and
+// b[k] -= max(w[k], 0),
 // and sets bit k%8 of mask[k/8] if b[k] < 0 afterwards (the other bits of those bytes are
 // cleared). a, c and b must be at least as long as w, mask at least (len(w)+7)/8 bytes.
 func Axpy2Budget(a, c, b, w []float64, mask []uint8, alpha, beta float64) {
@@ -94,7 +95,7 @@ func axpy2BudgetGo(a, c, b, w []float64, mask []uint8, alpha, beta float64) {
 			x := w[k]
 			a[k] += float64(alpha * x)
 			c[k] += float64(beta * x)
-			b[k] -= x
+			b[k] -= max(x, 0) // a negative weight does not refill a budget
 			if b[k] < 0 {
 				m |= 1 << l
 			}

@@ -189,6 +189,8 @@ axpy2BudgetAVX2_loop8:
 	VMOVUPD   Y6, 32(CX)(R8*8)
 	VMOVUPD   (DX)(R8*8), Y5
 	VMOVUPD   32(DX)(R8*8), Y6
+	VMAXPD    Y2, Y3, Y3
+	VMAXPD    Y2, Y4, Y4
 	VSUBPD    Y3, Y5, Y5
 	VSUBPD    Y4, Y6, Y6
 	VMOVUPD   Y5, (DX)(R8*8)

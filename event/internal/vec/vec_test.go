@@ -130,12 +130,15 @@ func TestAxpy2BudgetBothPaths(t *testing.T) {
 			if n > 2 {
 				w[1] = 0
 			}
+			if n > 5 {
+				w[4] = -0.5 // negative: the budget is left alone
+			}
 			alpha, beta := rng.NormFloat64()*1e3, -rng.Float64()
 			wantA, wantC, wantB := append([]float64(nil), a0...), append([]float64(nil), c0...), append([]float64(nil), b0...)
 			ref(wantA, wantC, w, alpha, beta)
 			wantM := make([]uint8, (n+7)/8+1)
 			for k := range w {
-				wantB[k] -= w[k]
+				wantB[k] -= max(w[k], 0)
 				if wantB[k] < 0 {
 					wantM[k/8] |= 1 << (k % 8)
 				}

@@ -208,8 +208,13 @@ func axpy2Budget() {
 	mb1 := Mem{Base: pb, Index: i, Scale: 8, Disp: 32}
 	VMOVUPD(mb0, b0)
 	VMOVUPD(mb1, b1)
-	VSUBPD(w0, b0, b0) // b0 -= w0
-	VSUBPD(w1, b1, b1)
+	// b -= max(w, 0): a negative weight (never one of a valid network's) must not refill
+	// a budget, as it lowers the bound only for a while.
+	p0, p1 := YMM(), YMM()
+	VMAXPD(zero, w0, p0)
+	VMAXPD(zero, w1, p1)
+	VSUBPD(p0, b0, b0)
+	VSUBPD(p1, b1, b1)
 	VMOVUPD(b0, mb0)
 	VMOVUPD(b1, mb1)
 	VCMPPD(Imm(1), zero, b0, b0) // b0 < 0 (LT_OS)
