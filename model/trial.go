@@ -96,7 +96,11 @@ func Poisson(dst []InputSpike, scratch []float64, rates []float64, dur float64, 
 			break
 		}
 		u := rng.Float64() * total
-		i := int(guide[min(int(u*scale), n-1)])
+		b := n - 1 // also when u·scale is +Inf or NaN (a subnormal total): the scan corrects it
+		if x := u * scale; x < float64(n-1) {
+			b = int(x)
+		}
+		i := int(guide[b])
 		for i > 0 && cum[i-1] > u {
 			i--
 		}
