@@ -140,7 +140,7 @@ var flagDefs = []flagDef{
 		fs.StringVar(&o.data, "data", "", "folder with the MNIST IDX files (default: the GoMNIST module in the Go module cache)")
 	}},
 	{name: "workers", phases: sim, reg: func(fs *flag.FlagSet, o *options) {
-		fs.IntVar(&o.workers, "workers", 0, "goroutines, in [0, 4096] (0: all cores): labelling and testing spread images over them; training and sleep share each spike's update of networks of 2,048 neurons or more (at most one per 1,024 neurons); results do not depend on it")
+		fs.IntVar(&o.workers, "workers", 0, "goroutines, in [0, 4096] (0: all cores): labelling and testing spread images over them (default: all cores); if given, run, train and sleep also share each spike's update of a network of 2,048 neurons or more among them (at most one per 1,024 neurons; default one); results do not depend on it")
 	}},
 	{name: "json", phases: all, reg: func(fs *flag.FlagSet, o *options) {
 		fs.BoolVar(&o.json, "json", false, "print the results as JSON on stdout instead of the summary")
@@ -161,7 +161,7 @@ var flagDefs = []flagDef{
 		fs.Float64Var(&o.warmInh, "warmup-inh", model.Awake().WarmupInh, "new networks: lateral inhibition scale during the warm-up, in [0, 100]")
 	}},
 	{name: "theta-plus", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
-		fs.Float64Var(&o.thetaPl, "theta-plus", 0, "new networks: threshold increment θ+ per spike in mV, in [0, 100] (0: 0.05·max(1, N/100), the default scaling)")
+		fs.Float64Var(&o.thetaPl, "theta-plus", 0, "new networks: threshold increment θ+ per spike in mV, in (0, 100] (0 or absent: 0.05·max(1, N/100), the default scaling)")
 	}},
 	{name: "grid-gain", phases: "sleepsearch", reg: func(fs *flag.FlagSet, o *options) {
 		fs.StringVar(&o.search.gain, "grid-gain", "0.5,1,2", "input gains to try")

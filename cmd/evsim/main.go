@@ -193,6 +193,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if e.res == nil {
 		e.res = &Results{Phase: o.phase, Seed: o.seed, Engine: e.spec, Workers: workers, Timing: map[string]float64{}}
 	}
+	e.fanWorkers = 1
+	if o.set["workers"] {
+		e.fanWorkers = workers
+	}
 	if err := e.prepare(); err != nil {
 		return err
 	}

@@ -19,13 +19,18 @@ import (
 
 // env is what one invocation works with.
 type env struct {
-	ctx    context.Context
-	o      *options
-	stderr io.Writer
-	spec   runner.EngineSpec
-	dir    string
-	res    *Results
-	snap   *runner.Snapshot
+	ctx context.Context
+	o   *options
+	// fanWorkers: goroutines sharing each spike's update in training and sleep, resolved
+	// in this process (a resumed run does not inherit the interrupted machine's cores):
+	// -workers if given (0: all cores), else 1, as a helper that the system deschedules
+	// stalls every spike (docs/performance.md).
+	fanWorkers int
+	stderr     io.Writer
+	spec       runner.EngineSpec
+	dir        string
+	res        *Results
+	snap       *runner.Snapshot
 
 	// A resumed run: the checkpoint it came from and what it recorded.
 	resumeFile string
@@ -324,7 +329,7 @@ func (e *env) trainPhase() error {
 		base := doneHere
 		st, err := runner.Train(e.ctx, snap.Net, runner.TrainConfig{
 			Set: e.trainSet, Start: seen, Count: stop - seen, Seed: o.seed,
-			Engine: e.spec, Regime: snap.Meta.Regime, Workers: e.res.Workers,
+			Engine: e.spec, Regime: snap.Meta.Regime, Workers: e.fanWorkers,
 			Progress: func(d int) { track(base + d) },
 		})
 		snap.Meta.ImagesSeen += st.Images

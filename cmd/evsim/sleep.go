@@ -123,7 +123,7 @@ func (e *env) sleepStage() error {
 	res.Params.MeanOf = e.sleepMeanOf
 	progress := e.progress("sleep", int(cfg.DurationMS))
 	cfg.Progress = func(ms float64) { progress(int(ms)) }
-	cfg.Before, cfg.Prior, cfg.Workers = before, prior, e.res.Workers
+	cfg.Before, cfg.Prior, cfg.Workers = before, prior, e.fanWorkers
 	t0 := time.Now()
 	st, err := runner.Sleep(e.ctx, snap.Net, cfg)
 	e.sleepSoFar = st
