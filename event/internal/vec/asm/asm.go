@@ -45,36 +45,8 @@ func axpy2(name string, fused bool) {
 	XORQ(i, i)
 
 	// Main loop: 8 elements.
-	end8 := GP64()
-	MOVQ(n, end8)
-	ANDQ(I32(-8), end8)
-	Label(name + "_loop8")
-	CMPQ(i, end8)
-	JGE(LabelRef(name + "_tail"))
-	w0, w1 := YMM(), YMM()
-	VMOVUPD(Mem{Base: pw, Index: i, Scale: 8}, w0)
-	VMOVUPD(Mem{Base: pw, Index: i, Scale: 8, Disp: 32}, w1)
-	for _, dst := range []struct {
-		p reg.Register
-		f reg.VecVirtual
-	}{{pa, al}, {pc, be}} {
-		x0, x1 := YMM(), YMM()
-		m0 := Mem{Base: dst.p, Index: i, Scale: 8}
-		m1 := Mem{Base: dst.p, Index: i, Scale: 8, Disp: 32}
-		if fused {
-			VMOVUPD(m0, x0)
-			VMOVUPD(m1, x1)
-			VFMADD231PD(dst.f, w0, x0) // x0 += w0·f, one rounding
-			VFMADD231PD(dst.f, w1, x1)
-		} else {
-			VMULPD(dst.f, w0, x0) // x0 = w0·f, rounded
-			VMULPD(dst.f, w1, x1)
-			VADDPD(m0, x0, x0) // x0 += dst, rounded
-			VADDPD(m1, x1, x1)
-		}
-		VMOVUPD(x0, m0)
-		VMOVUPD(x1, m1)
-	}
+	loop8(name, n, i, name+"_tail")
+	fanOut8(targets{{pa, al}, {pc, be}}, pw, i, fused)
 	ADDQ(Imm(8), i)
 	JMP(LabelRef(name + "_loop8"))
 
@@ -83,10 +55,7 @@ func axpy2(name string, fused bool) {
 	CMPQ(i, n)
 	JGE(LabelRef(name + "_done"))
 	x := XMM()
-	for _, dst := range []struct {
-		p reg.Register
-		f reg.VecVirtual
-	}{{pa, al}, {pc, be}} {
+	for _, dst := range (targets{{pa, al}, {pc, be}}) {
 		m := Mem{Base: dst.p, Index: i, Scale: 8}
 		y := XMM()
 		VMOVSD(Mem{Base: pw, Index: i, Scale: 8}, x)
@@ -120,16 +89,8 @@ func addConst2() {
 	VBROADCASTSD(Load(Param("beta"), XMM()), be)
 	i := GP64()
 	XORQ(i, i)
-	end8 := GP64()
-	MOVQ(n, end8)
-	ANDQ(I32(-8), end8)
-	Label(name + "_loop8")
-	CMPQ(i, end8)
-	JGE(LabelRef(name + "_tail"))
-	for _, dst := range []struct {
-		p reg.Register
-		f reg.VecVirtual
-	}{{pa, al}, {pc, be}} {
+	loop8(name, n, i, name+"_tail")
+	for _, dst := range (targets{{pa, al}, {pc, be}}) {
 		for _, d := range []int{0, 32} {
 			m := Mem{Base: dst.p, Index: i, Scale: 8, Disp: d}
 			x := YMM()
@@ -142,10 +103,7 @@ func addConst2() {
 	Label(name + "_tail")
 	CMPQ(i, n)
 	JGE(LabelRef(name + "_done"))
-	for _, dst := range []struct {
-		p reg.Register
-		f reg.VecVirtual
-	}{{pa, al}, {pc, be}} {
+	for _, dst := range (targets{{pa, al}, {pc, be}}) {
 		m := Mem{Base: dst.p, Index: i, Scale: 8}
 		x := XMM()
 		VADDSD(m, dst.f.AsX(), x)
@@ -159,8 +117,8 @@ func addConst2() {
 }
 
 // axpy2Budget emits, for k < len(w) rounded down to a multiple of 8: a[k] += alpha·w[k],
-// c[k] += beta·w[k] (products rounded), b[k] -= w[k], and bit k%8 of mask[k/8] set iff
-// b[k] < 0 afterwards. The caller checks the lengths and does the tail.
+// c[k] += beta·w[k] (products rounded), b[k] -= max(w[k], 0), and bit k%8 of mask[k/8] set
+// iff b[k] < 0 afterwards. The caller checks the lengths and does the tail.
 func axpy2Budget() {
 	name := "axpy2BudgetAVX2"
 	TEXT(name, NOSPLIT, "func(a, c, b, w []float64, mask []uint8, alpha, beta float64)")
@@ -180,29 +138,8 @@ func axpy2Budget() {
 	XORQ(i, i)
 	g := GP64() // mask byte index
 	XORQ(g, g)
-	end8 := GP64()
-	MOVQ(n, end8)
-	ANDQ(I32(-8), end8)
-	Label(name + "_loop8")
-	CMPQ(i, end8)
-	JGE(LabelRef(name + "_done"))
-	w0, w1 := YMM(), YMM()
-	VMOVUPD(Mem{Base: pw, Index: i, Scale: 8}, w0)
-	VMOVUPD(Mem{Base: pw, Index: i, Scale: 8, Disp: 32}, w1)
-	for _, dst := range []struct {
-		p reg.Register
-		f reg.VecVirtual
-	}{{pa, al}, {pc, be}} {
-		x0, x1 := YMM(), YMM()
-		m0 := Mem{Base: dst.p, Index: i, Scale: 8}
-		m1 := Mem{Base: dst.p, Index: i, Scale: 8, Disp: 32}
-		VMULPD(dst.f, w0, x0) // x0 = w0·f, rounded
-		VMULPD(dst.f, w1, x1)
-		VADDPD(m0, x0, x0) // x0 += dst, rounded
-		VADDPD(m1, x1, x1)
-		VMOVUPD(x0, m0)
-		VMOVUPD(x1, m1)
-	}
+	loop8(name, n, i, name+"_done")
+	w0, w1 := fanOut8(targets{{pa, al}, {pc, be}}, pw, i, false)
 	b0, b1 := YMM(), YMM()
 	mb0 := Mem{Base: pb, Index: i, Scale: 8}
 	mb1 := Mem{Base: pb, Index: i, Scale: 8, Disp: 32}
@@ -231,4 +168,48 @@ func axpy2Budget() {
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
+}
+
+// targets are the arrays a kernel adds to, each with its broadcast factor.
+type targets []struct {
+	p reg.Register
+	f reg.VecVirtual
+}
+
+// loop8 emits the head of a kernel's 8-lane loop over i < n rounded down to a multiple of
+// 8 (label NAME_loop8), jumping to exit when it is done.
+func loop8(name string, n, i reg.Register, exit string) {
+	end8 := GP64()
+	MOVQ(n, end8)
+	ANDQ(I32(-8), end8)
+	Label(name + "_loop8")
+	CMPQ(i, end8)
+	JGE(LabelRef(exit))
+}
+
+// fanOut8 emits one 8-lane step of the fan-out: w0, w1 = w[i:i+8], and each target's
+// p[i:i+8] += f·w, fused or with each product rounded. It returns w0 and w1.
+func fanOut8(ts targets, pw, i reg.Register, fused bool) (w0, w1 reg.VecVirtual) {
+	w0, w1 = YMM(), YMM()
+	VMOVUPD(Mem{Base: pw, Index: i, Scale: 8}, w0)
+	VMOVUPD(Mem{Base: pw, Index: i, Scale: 8, Disp: 32}, w1)
+	for _, dst := range ts {
+		x0, x1 := YMM(), YMM()
+		m0 := Mem{Base: dst.p, Index: i, Scale: 8}
+		m1 := Mem{Base: dst.p, Index: i, Scale: 8, Disp: 32}
+		if fused {
+			VMOVUPD(m0, x0)
+			VMOVUPD(m1, x1)
+			VFMADD231PD(dst.f, w0, x0) // x0 += w0·f, one rounding
+			VFMADD231PD(dst.f, w1, x1)
+		} else {
+			VMULPD(dst.f, w0, x0) // x0 = w0·f, rounded
+			VMULPD(dst.f, w1, x1)
+			VADDPD(m0, x0, x0) // x0 += dst, rounded
+			VADDPD(m1, x1, x1)
+		}
+		VMOVUPD(x0, m0)
+		VMOVUPD(x1, m1)
+	}
+	return w0, w1
 }
