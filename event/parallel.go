@@ -31,7 +31,7 @@ func (e *Engine) Workers() int { return e.workers }
 
 // Job kinds of the parallel fan-out.
 const (
-	jobAxpy = iota // a += alpha·w, c += beta·w, budget -= w and its mask over a chunk
+	jobAxpy = iota // a += alpha·w, c += beta·w, budget -= max(w, 0) and its mask over a chunk
 	jobAdd         // a += alpha, c += beta over a chunk
 )
 
@@ -134,7 +134,7 @@ func (tm *team) stop() {
 	tm.wg.Wait()
 }
 
-// fanOut adds alpha·w to a and beta·w to c and subtracts w from the budgets over every
+// fanOut adds alpha·w to a and beta·w to c and subtracts max(w, 0) from the budgets over every
 // neuron, setting the mask bit of each budget that goes negative.
 func (e *Engine) fanOut(w []float64, alpha, beta float64) {
 	if e.team != nil {

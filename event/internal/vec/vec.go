@@ -26,9 +26,9 @@ func Axpy2(a, c, w []float64, alpha, beta float64) {
 
 // Axpy2Budget is Axpy2 fused with the engine's screening: for every k < len(w) it sets
 // a[k] += alpha·w[k], c[k] += beta·w[k] (each product rounded, as Axpy2) and
-// b[k] -= max(w[k], 0),
-// and sets bit k%8 of mask[k/8] if b[k] < 0 afterwards (the other bits of those bytes are
-// cleared). a, c and b must be at least as long as w, mask at least (len(w)+7)/8 bytes.
+// b[k] -= max(w[k], 0), and sets bit k%8 of mask[k/8] if b[k] < 0 afterwards (the other
+// bits of those bytes are cleared). a, c and b must be at least as long as w, mask at
+// least (len(w)+7)/8 bytes.
 func Axpy2Budget(a, c, b, w []float64, mask []uint8, alpha, beta float64) {
 	n := len(w)
 	if len(a) < n || len(c) < n || len(b) < n || len(mask) < (n+7)/8 {
@@ -85,21 +85,15 @@ func addConst2Go(a, c []float64, alpha, beta float64) {
 	}
 }
 
-// axpy2BudgetGo is Axpy2Budget's portable path, from a multiple of 8 (mask[0] is w[0]'s).
+// axpy2BudgetGo is Axpy2Budget's portable path, from a multiple of 8 (mask[0] is w[0]'s):
+// axpy2Go for the state, then the budgets and their mask.
 func axpy2BudgetGo(a, c, b, w []float64, mask []uint8, alpha, beta float64) {
-	a, c, b = a[:len(w)], c[:len(w)], b[:len(w)]
-	for g := 0; g*8 < len(w); g++ {
-		var m uint8
-		for l := range min(8, len(w)-g*8) {
-			k := g*8 + l
-			x := w[k]
-			a[k] += float64(alpha * x)
-			c[k] += float64(beta * x)
-			b[k] -= max(x, 0) // a negative weight does not refill a budget
-			if b[k] < 0 {
-				m |= 1 << l
-			}
+	axpy2Go(a, c, w, alpha, beta)
+	b = b[:len(w)]
+	clear(mask[:(len(w)+7)/8])
+	for k, x := range w {
+		if b[k] -= max(x, 0); b[k] < 0 { // a negative weight does not refill a budget
+			mask[k/8] |= 1 << (k % 8)
 		}
-		mask[g] = m
 	}
 }
