@@ -128,7 +128,8 @@ type TrainResult struct {
 	// (or will be) presented with the lateral inhibition ×WarmupInh.
 	WarmupImages int     `json:"warmup_images"`
 	WarmupInh    float64 `json:"warmup_inh"`
-	ThetaPlus    float64 `json:"theta_plus_mv"` // the regime's θ+ per spike
+	ThetaPlus    float64 `json:"theta_plus_mv"`  // the regime's θ+ per spike
+	LateralInh   float64 `json:"lateral_inh_mv"` // the regime's lateral inhibition: peak drop per inhibitory spike
 }
 
 type LabelResult struct {

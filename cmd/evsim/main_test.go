@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 
 	"codeberg.org/sbinet/npyio/npz"
 
+	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner"
 )
 
@@ -635,6 +637,43 @@ func TestWorkersSameBytes(t *testing.T) {
 
 // TestThetaPlus: -theta-plus sets θ+ of a new network, which its snapshot keeps and the
 // results print; without it θ+ is model.AwakeN's for the size.
+// TestLateralInh: -lateral-inh sets the peak drop of one inhibitory spike in a new network,
+// the snapshot keeps it (so -in continues with it), the results print it, and it changes
+// what the network learns.
+func TestLateralInh(t *testing.T) {
+	dir := t.TempDir()
+	var weights [][]float64
+	for _, c := range []struct {
+		args []string
+		want float64
+	}{{[]string{"-lateral-inh", "15"}, 15}, {nil, 60}} {
+		out := filepath.Join(dir, "li.snap")
+		stdout := mustRun(t, append([]string{"train", "-n", "20", "-train", "30", "-warmup-images", "0", "-label", "0", "-out", out, "-quiet", "-json"}, c.args...)...)
+		var m struct {
+			Train struct {
+				LateralInh float64 `json:"lateral_inh_mv"`
+			} `json:"train"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &m); err != nil {
+			t.Fatal(err)
+		}
+		s, err := runner.LoadSnapshot(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := s.Meta.Regime
+		got := r.JIE * model.PSPPeak(r.Exc.TauM, r.TauS)
+		if math.Abs(got-c.want) > 1e-9 || math.Abs(m.Train.LateralInh-c.want) > 1e-9 {
+			t.Errorf("%v: snapshot %v mV, results %v mV, want %v", c.args, got, m.Train.LateralInh, c.want)
+		}
+		weights = append(weights, s.Net.W)
+		os.Remove(out)
+	}
+	if slices.Equal(weights[0], weights[1]) {
+		t.Error("-lateral-inh 15 learned the same weights as the default 60 mV")
+	}
+}
+
 func TestThetaPlus(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range []struct {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/evsim/evsim/analysis"
+	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner"
 	"github.com/evsim/evsim/runner/mnist"
 )
@@ -355,7 +356,8 @@ func (e *env) trainPhase() error {
 	el := time.Since(t0).Seconds()
 	e.res.Timing["train"] = el
 	e.res.Train = &TrainResult{TrainStats: st, ImagesSeen: snap.Meta.ImagesSeen, ImagesPerSec: float64(doneHere) / math.Max(el, 1e-9), MeanTheta: mean(snap.Net.Theta),
-		WarmupImages: snap.Meta.Regime.WarmupImages, WarmupInh: snap.Meta.Regime.WarmupInh, ThetaPlus: snap.Meta.Regime.ThetaPlus}
+		WarmupImages: snap.Meta.Regime.WarmupImages, WarmupInh: snap.Meta.Regime.WarmupInh, ThetaPlus: snap.Meta.Regime.ThetaPlus,
+		LateralInh: snap.Meta.Regime.JIE * model.PSPPeak(snap.Meta.Regime.Exc.TauM, snap.Meta.Regime.TauS)}
 	return nil
 }
 
