@@ -15,8 +15,9 @@ func resize(dst []float64, n int) []float64 {
 
 // ReceptiveField copies neuron j's receptive field, column j of the input-major weight
 // matrix W (W[i*nExc+j] is the weight from input pixel i to neuron j), into dst resized
-// to nIn, and returns it. It panics if len(W) != nIn*nExc or j is outside [0, nExc).
-func ReceptiveField(dst []float64, W []float64, nIn, nExc, j int) []float64 {
+// to nIn, and returns it. W may hold float32 (a network's) or float64 weights. It panics
+// if len(W) != nIn*nExc or j is outside [0, nExc).
+func ReceptiveField[F float32 | float64](dst []float64, W []F, nIn, nExc, j int) []float64 {
 	if nIn < 0 || nExc < 0 || len(W) != nIn*nExc {
 		panic("analysis: weight matrix size does not match nIn*nExc")
 	}
@@ -25,7 +26,7 @@ func ReceptiveField(dst []float64, W []float64, nIn, nExc, j int) []float64 {
 	}
 	dst = resize(dst, nIn)
 	for i := range dst {
-		dst[i] = W[i*nExc+j]
+		dst[i] = float64(W[i*nExc+j])
 	}
 	return dst
 }
@@ -71,8 +72,9 @@ func NeighbourhoodVariance(img []float64, w, h int) float64 {
 // cols*(w+1)+1 pixels wide and rows*(h+1)+1 high, rows = ceil(nExc/cols); unused tiles
 // in the last row stay black, as do NaN weights and tiles whose largest weight is <= 0
 // or +Inf.
-// It panics if len(W) != nIn*nExc, nIn != w*h or cols < 1.
-func RFGrid(W []float64, nIn, nExc, w, h, cols int) *image.Gray {
+// W may hold float32 (a network's) or float64 weights. It panics if len(W) != nIn*nExc,
+// nIn != w*h or cols < 1.
+func RFGrid[F float32 | float64](W []F, nIn, nExc, w, h, cols int) *image.Gray {
 	if nIn < 0 || nExc < 0 || len(W) != nIn*nExc {
 		panic("analysis: weight matrix size does not match nIn*nExc")
 	}
@@ -87,7 +89,7 @@ func RFGrid(W []float64, nIn, nExc, w, h, cols int) *image.Gray {
 	for j := range nExc {
 		maxW := 0.0
 		for i := range nIn {
-			if v := W[i*nExc+j]; v > maxW { // false for NaN: NaN weights are skipped
+			if v := float64(W[i*nExc+j]); v > maxW { // false for NaN: NaN weights are skipped
 				maxW = v
 			}
 		}
@@ -96,7 +98,7 @@ func RFGrid(W []float64, nIn, nExc, w, h, cols int) *image.Gray {
 		}
 		x0, y0 := 1+(j%cols)*(w+1), 1+(j/cols)*(h+1)
 		for i := range nIn {
-			v := W[i*nExc+j] / maxW
+			v := float64(W[i*nExc+j]) / maxW
 			if !(v > 0) {
 				continue
 			}

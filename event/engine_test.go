@@ -34,7 +34,7 @@ func newEvent(net *model.Network, r model.Regime, rec *[]model.Spike) (enginetes
 // stamp that drops the queued crossing (a stale pop is counted), not a missed prediction.
 func TestInhibitionMarksPredictionStale(t *testing.T) {
 	net := model.NewNetwork(1, 2, rand.New(rand.NewPCG(1, 1)))
-	copy(net.W, []float64{40, 21})
+	copy(net.W, []float32{40, 21})
 	net.WeightsChanged()
 	net.U[0], net.U[1], net.UI[0], net.UI[1] = 0, 0, 0, 0
 	e, err := event.New(net, model.Awake().Frozen())

@@ -50,7 +50,7 @@ type team struct {
 	chunks      int // chunks per job
 	size        int // neurons per chunk (a multiple of 8)
 	kind        int
-	w           []float64
+	w           []float32
 	alpha, beta float64
 	ctl         atomic.Uint64
 	done        atomic.Int64
@@ -119,7 +119,7 @@ func (tm *team) claim(e *Engine) bool {
 
 // run publishes one job, claims chunks until none is left and waits for the chunks that
 // helpers hold.
-func (tm *team) run(e *Engine, kind int, w []float64, alpha, beta float64) {
+func (tm *team) run(e *Engine, kind int, w []float32, alpha, beta float64) {
 	tm.kind, tm.w, tm.alpha, tm.beta = kind, w, alpha, beta
 	tm.done.Store(0)
 	tm.ctl.Store((tm.ctl.Load()>>32 + 1) << 32)
@@ -136,7 +136,7 @@ func (tm *team) stop() {
 
 // fanOut adds alpha·w to a and beta·w to c and subtracts max(w, 0) from the budgets over every
 // neuron, setting the mask bit of each budget that goes negative.
-func (e *Engine) fanOut(w []float64, alpha, beta float64) {
+func (e *Engine) fanOut(w []float32, alpha, beta float64) {
 	if e.team != nil {
 		e.team.run(e, jobAxpy, w, alpha, beta)
 		return

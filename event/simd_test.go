@@ -36,9 +36,13 @@ func trainRun(t *testing.T, net *model.Network, r model.Regime, trials []model.T
 	return rec, all, net
 }
 
-// stateBits lists every float of a network's state, weights included.
+// stateBits lists every float of a network's state, weights included (widened: exact).
 func stateBits(n *model.Network) [][]float64 {
-	return [][]float64{n.W, n.U, n.I, n.RefEnd, n.Theta, n.UI, n.II, n.RefEndI, n.LastPre, n.LastPost}
+	w := make([]float64, len(n.W))
+	for k, x := range n.W {
+		w[k] = float64(x)
+	}
+	return [][]float64{w, n.U, n.I, n.RefEnd, n.Theta, n.UI, n.II, n.RefEndI, n.LastPre, n.LastPost}
 }
 
 func sameState(a, b *model.Network) bool {

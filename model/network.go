@@ -24,8 +24,11 @@ type Network struct {
 
 	// W holds the input -> excitatory weights, input-major: W[i*NExc+j] is the weight from
 	// input i to excitatory neuron j, so one input spike reads one contiguous row.
-	// Code that writes W directly must call WeightsChanged afterwards.
-	W []float64
+	// Weights are stored in single precision, which halves the memory that every input
+	// spike streams (the fan-out reads one row per input spike); all arithmetic on them is
+	// float64, rounded to float32 when stored. Code that writes W directly must call
+	// WeightsChanged afterwards.
+	W []float32
 
 	U, I   []float64 // excitatory u = v - VRest (mV) and synaptic current (mV)
 	RefEnd []float64 // excitatory refractory end (local ms); <= 0 when not refractory
@@ -46,14 +49,15 @@ type Network struct {
 }
 
 // NewNetwork builds a network in Diehl & Cook's initial state: weights (U[0,1)+0.01)·0.3
-// drawn from rng in row-major order, every membrane 40 mV below rest, θ = 0.
+// (rounded to float32) drawn from rng in row-major order, every membrane 40 mV below rest,
+// θ = 0.
 func NewNetwork(nIn, nExc int, rng *rand.Rand) *Network {
 	if nIn <= 0 || nExc <= 0 {
 		panic("model: NewNetwork needs nIn > 0 and nExc > 0")
 	}
 	n := &Network{
 		NIn: nIn, NExc: nExc,
-		W:        make([]float64, nIn*nExc),
+		W:        make([]float32, nIn*nExc),
 		U:        make([]float64, nExc),
 		I:        make([]float64, nExc),
 		RefEnd:   make([]float64, nExc),
@@ -65,7 +69,7 @@ func NewNetwork(nIn, nExc int, rng *rand.Rand) *Network {
 		LastPost: make([]float64, nExc),
 	}
 	for k := range n.W {
-		n.W[k] = (rng.Float64() + 0.01) * 0.3
+		n.W[k] = float32((rng.Float64() + 0.01) * 0.3)
 	}
 	for j := range nExc {
 		n.U[j] = -40
@@ -83,7 +87,8 @@ func NewNetwork(nIn, nExc int, rng *rand.Rand) *Network {
 func (n *Network) Clone() *Network {
 	c := *n
 	cp := func(s []float64) []float64 { return append([]float64(nil), s...) }
-	c.W, c.U, c.I, c.RefEnd, c.Theta = cp(n.W), cp(n.U), cp(n.I), cp(n.RefEnd), cp(n.Theta)
+	c.W = append([]float32(nil), n.W...)
+	c.U, c.I, c.RefEnd, c.Theta = cp(n.U), cp(n.I), cp(n.RefEnd), cp(n.Theta)
 	c.UI, c.II, c.RefEndI = cp(n.UI), cp(n.II), cp(n.RefEndI)
 	c.LastPre, c.LastPost = cp(n.LastPre), cp(n.LastPost)
 	c.dirty = append([]bool(nil), n.dirty...)
@@ -146,10 +151,12 @@ func (n *Network) touch(j int) {
 }
 
 // NormalizeTol is the relative distance from the target within which NormalizeColumns
-// leaves a column alone. It lies above the rounding error of a sum of up to 4,000
-// weights (n·2^-53 < 5e-13), so that a column normalized before and unchanged since is
-// never rescaled again, whether or not its history is known (after a snapshot, say).
-const NormalizeTol = 1e-12
+// leaves a column alone. A normalized column's weights are each rounded to float32 (relative
+// error at most 2^-24 each, so the same bound for their sum, the weights being
+// nonnegative), and the float64 sum adds less than 1e-12 for up to 4,000 of them; the
+// tolerance, 2^-22, lies above both, so that a column normalized before and unchanged since
+// is never rescaled again, whether or not its history is known (after a snapshot, say).
+const NormalizeTol = 0x1p-22
 
 // NormalizeColumns scales each excitatory neuron's input weights so that they sum to
 // target (Diehl & Cook: 78 before every training image). Columns that sum to 0, or
@@ -168,11 +175,12 @@ func (n *Network) NormalizeColumns(target float64, scratch []float64) {
 			j := int(j32)
 			s := 0.0
 			for k := j; k < len(n.W); k += N {
-				s += n.W[k]
+				s += float64(n.W[k])
 			}
-			f := normFactor(s, target)
-			for k := j; k < len(n.W); k += N {
-				n.W[k] *= f
+			if f := normFactor(s, target); f != 1 {
+				for k := j; k < len(n.W); k += N {
+					n.W[k] = float32(float64(n.W[k]) * f)
+				}
 			}
 		}
 	}
@@ -199,7 +207,7 @@ func (n *Network) normalizeAll(target float64, scratch []float64) {
 	for i := range n.NIn {
 		row := n.W[i*n.NExc : (i+1)*n.NExc]
 		for j, w := range row {
-			sums[j] += w
+			sums[j] += float64(w)
 		}
 	}
 	for j, s := range sums {
@@ -208,7 +216,9 @@ func (n *Network) normalizeAll(target float64, scratch []float64) {
 	for i := range n.NIn {
 		row := n.W[i*n.NExc : (i+1)*n.NExc]
 		for j := range row {
-			row[j] *= sums[j]
+			if f := sums[j]; f != 1 {
+				row[j] = float32(float64(row[j]) * f)
+			}
 		}
 	}
 }

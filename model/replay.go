@@ -72,13 +72,13 @@ func (r *Regime) ReplayPost(n *Network, j int, t float64) {
 	n.touch(j)
 	for i, last := range n.LastPre {
 		k := i*n.NExc + j
-		w := n.W[k]
+		w := float64(n.W[k])
 		if t-last <= p.Window {
 			w = min(w+p.Inc*p.Soft(w), r.WMax)
 		} else {
 			w = max(w-p.Dec*p.Soft(w), 0)
 		}
-		n.W[k] = w
+		n.W[k] = float32(w)
 	}
 }
 

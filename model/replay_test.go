@@ -22,25 +22,26 @@ func TestReplayHandComputed(t *testing.T) {
 	}
 	net := NewNetwork(5, 2, rand.New(rand.NewPCG(1, 1)))
 	// Column 1 (the spiking neuron): w = 0, 0.4, 0.4, 0.999, 0.001; column 0 all 0.3.
-	copy(net.W, []float64{0.3, 0, 0.3, 0.4, 0.3, 0.4, 0.3, 0.999, 0.3, 0.001})
+	copy(net.W, ws(0.3, 0, 0.3, 0.4, 0.3, 0.4, 0.3, 0.999, 0.3, 0.001))
 	net.WeightsChanged()
 	// Spike of neuron 1 at t = 20: inputs 0 (at 20), 1 (at 15: exactly the window) and 3
 	// (at 19) are active; 2 (at 14.9) and 4 (never) are silent.
 	copy(net.LastPre, []float64{20, 15, 14.9, 19, math.Inf(-1)})
 	r.ReplayPost(net, 1, 20)
 	soft := func(w float64) float64 { return 2 / (1 + math.Exp(w/0.2)) }
+	w4 := float64(float32(0.4)) // the stored weight
 	want := []float64{
-		0 + 0.1*1,            // soft(0) = 1
-		0.4 + 0.1*soft(0.4),  // active
-		0.4 - 0.05*soft(0.4), // silent: the same weight moves down by half the step
-		1,                    // 0.999 + 0.1·soft(0.999) > WMax: clipped
-		0,                    // 0.001 - 0.05·soft(0.001) < 0: clipped
+		0 + 0.1*1,          // soft(0) = 1
+		w4 + 0.1*soft(w4),  // active
+		w4 - 0.05*soft(w4), // silent: the same weight moves down by half the step
+		1,                  // 0.999 + 0.1·soft(0.999) > WMax: clipped
+		0,                  // 0.001 - 0.05·soft(0.001) < 0: clipped
 	}
 	for i, w := range want {
-		if got := net.W[i*2+1]; !near(got, w) {
+		if got := net.W[i*2+1]; !near32(got, w) {
 			t.Errorf("w[%d][1] = %v, want %v", i, got, w)
 		}
-		if net.W[i*2] != 0.3 {
+		if net.W[i*2] != float32(0.3) {
 			t.Errorf("w[%d][0] = %v: the silent neuron's column changed", i, net.W[i*2])
 		}
 	}

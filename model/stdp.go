@@ -88,7 +88,7 @@ func (r *Regime) Depress(n *Network, i int, t float64, posts []int32) {
 		if p == 0 {
 			continue
 		}
-		row[j] = max(row[j]-r.NuPre*p, 0)
+		row[j] = float32(max(float64(row[j])-r.NuPre*p, 0))
 		n.touch(int(j))
 	}
 }
@@ -112,6 +112,6 @@ func (r *Regime) Potentiate(n *Network, j int, t float64, pres []int32) {
 			continue
 		}
 		k := int(i)*n.NExc + j
-		n.W[k] = min(n.W[k]+g*p, r.WMax)
+		n.W[k] = float32(min(float64(n.W[k])+g*p, r.WMax))
 	}
 }

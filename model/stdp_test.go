@@ -10,28 +10,40 @@ import (
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-12*(1+math.Abs(b)) }
 
+// near32 reports whether a stored weight is b rounded to float32 (within one rounding).
+func near32(a float32, b float64) bool { return math.Abs(float64(a)-b) <= 0x1p-24*math.Abs(b)+1e-45 }
+
+// ws converts float64 literals to a weight slice.
+func ws(v ...float64) []float32 {
+	out := make([]float32, len(v))
+	for k, x := range v {
+		out[k] = float32(x)
+	}
+	return out
+}
+
 // TestSTDPHandComputed checks the Diehl & Cook rule on cases worked out by hand.
 func TestSTDPHandComputed(t *testing.T) {
 	r := Awake()
 	net := NewNetwork(2, 2, rand.New(rand.NewPCG(1, 1)))
-	copy(net.W, []float64{0.5, 0.5, 0.5, 0.999})
+	copy(net.W, ws(0.5, 0.5, 0.5, 0.999))
 	net.WeightsChanged()
 
 	// Post neuron 1 spiked at t = 10; input 0 spikes at t = 30: depression by
 	// NuPre·e^{-20/20} = 1e-4·0.367879441... on w[0][1] only (neuron 0 is not in the set).
 	net.LastPost[1] = 10
 	r.Depress(net, 0, 30, []int32{1})
-	if want := 0.5 - 1e-4*math.Exp(-1); !near(net.W[1], want) || net.W[0] != 0.5 {
+	if want := 0.5 - 1e-4*math.Exp(-1); !near32(net.W[1], want) || net.W[0] != 0.5 {
 		t.Fatalf("after depression W = %v, want w01 = %v and w00 untouched", net.W, want)
 	}
 
 	// Neuron 1 spikes again at t = 50 (previous spike at 10: post2 = e^{-40/40}); input 0 last
 	// spiked at 30 (pre = e^{-20/20}), input 1 at 45 (pre = e^{-5/20}).
 	net.LastPre[0], net.LastPre[1] = 30, 45
-	w01, w11 := net.W[1], net.W[3]
+	w01, w11 := float64(net.W[1]), float64(net.W[3])
 	r.Potentiate(net, 1, 50, []int32{0, 1})
 	post2 := math.Exp(-1)
-	if want := w01 + 0.01*math.Exp(-1)*post2; !near(net.W[1], want) {
+	if want := w01 + 0.01*math.Exp(-1)*post2; !near32(net.W[1], want) {
 		t.Fatalf("w01 = %v, want %v", net.W[1], want)
 	}
 	if net.W[3] != 1 || w11+0.01*math.Exp(-0.25)*post2 < 1 {
@@ -66,9 +78,9 @@ func TestNormalizeColumns(t *testing.T) {
 	for j := range 30 {
 		s := 0.0
 		for i := range 784 {
-			s += net.W[i*30+j]
+			s += float64(net.W[i*30+j])
 		}
-		if math.Abs(s-78) > 1e-9 {
+		if math.Abs(s-78) > 78*NormalizeTol {
 			t.Fatalf("column %d sums to %v, want 78", j, s)
 		}
 	}
@@ -86,7 +98,7 @@ func TestNormalizeChangedColumns(t *testing.T) {
 	net.NormalizeColumns(78, nil)
 	for round := range 20 {
 		// A few neurons spike and a few inputs spike around them.
-		before := append([]float64(nil), net.W...)
+		before := append([]float32(nil), net.W...)
 		tm := float64(round * 10)
 		for range 3 {
 			j := rng.IntN(nExc)
@@ -118,9 +130,9 @@ func TestNormalizeChangedColumns(t *testing.T) {
 				if w != f {
 					t.Fatalf("round %d: column %d (touched %v) differs from the full pass: %v vs %v", round, j, touched[j], w, f)
 				}
-				s += w
+				s += float64(w)
 			}
-			if math.Abs(s-78) > 1e-9 {
+			if math.Abs(s-78) > 78*NormalizeTol {
 				t.Fatalf("round %d: column %d sums to %v", round, j, s)
 			}
 		}
@@ -137,9 +149,9 @@ func TestNormalizeChangedColumns(t *testing.T) {
 	net.NormalizeColumns(78, nil)
 	s := 0.0
 	for i := range nIn {
-		s += net.W[i*nExc+5]
+		s += float64(net.W[i*nExc+5])
 	}
-	if math.Abs(s-78) > 1e-9 {
+	if math.Abs(s-78) > 78*NormalizeTol {
 		t.Fatalf("after WeightsChanged column 5 sums to %v, want 78", s)
 	}
 	// A new target rescales every column.
@@ -147,9 +159,9 @@ func TestNormalizeChangedColumns(t *testing.T) {
 	for j := range nExc {
 		s := 0.0
 		for i := range nIn {
-			s += net.W[i*nExc+j]
+			s += float64(net.W[i*nExc+j])
 		}
-		if math.Abs(s-39) > 1e-9 {
+		if math.Abs(s-39) > 39*NormalizeTol {
 			t.Fatalf("after a new target column %d sums to %v, want 39", j, s)
 		}
 	}

@@ -13,7 +13,7 @@ import (
 func literal(ref *Network) *Network {
 	c := slices.Clone[[]float64]
 	return &Network{
-		NIn: ref.NIn, NExc: ref.NExc, W: c(ref.W),
+		NIn: ref.NIn, NExc: ref.NExc, W: slices.Clone(ref.W),
 		U: c(ref.U), I: c(ref.I), RefEnd: c(ref.RefEnd), Theta: c(ref.Theta),
 		UI: c(ref.UI), II: c(ref.II), RefEndI: c(ref.RefEndI),
 		LastPre: c(ref.LastPre), LastPost: c(ref.LastPost),

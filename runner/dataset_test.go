@@ -38,7 +38,7 @@ func TestAnyDataset(t *testing.T) {
 	set := trainSet(t, 20)
 	cp := copyOf(set, 20)
 	ctx := context.Background()
-	run := func(ds Dataset) ([]float64, []int, float64, []float64) {
+	run := func(ds Dataset) ([]float32, []int, float64, []float64) {
 		net := NewNetwork(mnist.Pixels, 10, 5)
 		if _, err := Train(ctx, net, TrainConfig{Set: ds, Count: 20, Seed: 5, Engine: eventSpec, Regime: model.AwakeN(10)}); err != nil {
 			t.Fatal(err)
@@ -69,7 +69,7 @@ func TestAnyDataset(t *testing.T) {
 	}
 }
 
-func equal(a, b []float64) bool {
+func equal[F float32 | float64](a, b []F) bool {
 	if len(a) != len(b) {
 		return false
 	}

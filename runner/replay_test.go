@@ -33,7 +33,7 @@ func TestReplaySleepEnginesAgree(t *testing.T) {
 		}
 		up, down := 0, 0
 		for q, w := range net.W {
-			d := w - base.W[q]
+			d := float64(w) - float64(base.W[q])
 			dw[k] = append(dw[k], d)
 			if d > 0 {
 				up++

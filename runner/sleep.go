@@ -212,9 +212,10 @@ func Sleep(ctx context.Context, net *model.Network, cfg SleepConfig) (SleepStats
 			st.ThetaSame++
 		}
 	}
-	for k, w := range net.W {
-		st.WeightChange += math.Abs(w - before.W[k])
-		st.WeightSum[0] += before.W[k]
+	for k, w32 := range net.W {
+		w, b := float64(w32), float64(before.W[k])
+		st.WeightChange += math.Abs(w - b)
+		st.WeightSum[0] += b
 		st.WeightSum[1] += w
 	}
 	return st, nil

@@ -19,13 +19,17 @@ import (
 // Snapshot file layout (little endian):
 //
 //	magic "EVSIMSNP" | version uint32 | meta length uint32 | meta (JSON) |
-//	for each state array: count uint64, count float64 values |
+//	for each state array: count uint64, count values |
 //	CRC-32C (Castagnoli) of everything before it, uint32
 //
-// The arrays, in order: W, Theta, U, I, RefEnd, UI, II, RefEndI, LastPre, LastPost.
+// The arrays, in order: W, Theta, U, I, RefEnd, UI, II, RefEndI, LastPre, LastPost. In
+// version 2 (written now) W's values are float32, as the network stores them, and every
+// other array's float64. Version 1 (written before the weights moved to float32) has
+// float64 weights too: it is still read, each weight rounded to the nearest float32, so a
+// network saved by an older evsim continues from weights within 2^-24 (relative) of its own.
 const (
 	snapMagic   = "EVSIMSNP"
-	SnapVersion = 1
+	SnapVersion = 2
 	maxMetaLen  = 16 << 20
 	headerLen   = len(snapMagic) + 8 // magic, version, meta length
 	nArrays     = 10
@@ -69,8 +73,9 @@ type Snapshot struct {
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// stateArrays returns the float64 arrays of a snapshot, in file order after W.
 func stateArrays(n *model.Network) [][]float64 {
-	return [][]float64{n.W, n.Theta, n.U, n.I, n.RefEnd, n.UI, n.II, n.RefEndI, n.LastPre, n.LastPost}
+	return [][]float64{n.Theta, n.U, n.I, n.RefEnd, n.UI, n.II, n.RefEndI, n.LastPre, n.LastPost}
 }
 
 // Encode writes the snapshot in the format above.
@@ -93,6 +98,20 @@ func (s *Snapshot) Encode(w io.Writer) error {
 		return err
 	}
 	buf := make([]byte, 8*1024)
+	binary.LittleEndian.PutUint64(buf, uint64(len(s.Net.W)))
+	if _, err := mw.Write(buf[:8]); err != nil {
+		return err
+	}
+	for a := s.Net.W; len(a) > 0; {
+		k := min(len(a), len(buf)/4)
+		for i, v := range a[:k] {
+			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+		}
+		if _, err := mw.Write(buf[:4*k]); err != nil {
+			return err
+		}
+		a = a[k:]
+	}
 	for _, a := range stateArrays(s.Net) {
 		binary.LittleEndian.PutUint64(buf, uint64(len(a)))
 		if _, err := mw.Write(buf[:8]); err != nil {
@@ -175,7 +194,7 @@ func loadSnapshot(path string) (*Snapshot, error) {
 		}
 		return nil, fmt.Errorf("cannot read: %w", err)
 	}
-	mlen, err := parseHeader(head, size)
+	version, mlen, err := parseHeader(head, size)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +206,7 @@ func loadSnapshot(path string) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	want, err := snapSize(mlen, m, size)
+	want, err := snapSize(version, mlen, m, size)
 	if err != nil {
 		return nil, err
 	}
@@ -203,34 +222,42 @@ func loadSnapshot(path string) (*Snapshot, error) {
 	return DecodeSnapshot(data)
 }
 
-// parseHeader checks the magic, version and meta length of a file of size bytes and
-// returns the meta length.
-func parseHeader(head []byte, size int64) (int, error) {
+// parseHeader checks the magic, version (1 or 2) and meta length of a file of size bytes
+// and returns the version and the meta length.
+func parseHeader(head []byte, size int64) (version uint32, mlen int, err error) {
 	if len(head) < headerLen || string(head[:len(snapMagic)]) != snapMagic || size < int64(headerLen+4) {
-		return 0, bad("missing magic %q (is this an evsim snapshot?)", snapMagic)
+		return 0, 0, bad("missing magic %q (is this an evsim snapshot?)", snapMagic)
 	}
 	p := head[len(snapMagic):]
-	if version := binary.LittleEndian.Uint32(p); version != SnapVersion {
-		return 0, bad("format version %d, this evsim reads version %d", version, SnapVersion)
+	if version = binary.LittleEndian.Uint32(p); version != 1 && version != SnapVersion {
+		return 0, 0, bad("format version %d, this evsim reads versions 1 and %d", version, SnapVersion)
 	}
-	mlen := int64(binary.LittleEndian.Uint32(p[4:]))
-	if mlen > maxMetaLen || mlen > size-int64(headerLen+4) {
-		return 0, bad("meta length %d exceeds the file", mlen)
+	ml := int64(binary.LittleEndian.Uint32(p[4:]))
+	if ml > maxMetaLen || ml > size-int64(headerLen+4) {
+		return 0, 0, bad("meta length %d exceeds the file", ml)
 	}
-	return int(mlen), nil
+	return version, int(ml), nil
 }
 
-// snapSize returns the size of a snapshot with mlen bytes of meta for m's network,
-// which must fit in a file of size bytes.
-func snapSize(mlen int, m Meta, size int64) (int64, error) {
-	vals := (size - int64(headerLen+mlen+nArrays*8+4)) / 8 // float64s the file can hold
+// weightBytes is the size of one stored weight in a snapshot of the given version.
+func weightBytes(version uint32) int64 {
+	if version == 1 {
+		return 8
+	}
+	return 4
+}
+
+// snapSize returns the size of a snapshot of the given version with mlen bytes of meta for
+// m's network, which must fit in a file of size bytes.
+func snapSize(version uint32, mlen int, m Meta, size int64) (int64, error) {
+	wb := weightBytes(version)
+	vals := (size - int64(headerLen+mlen+nArrays*8+4)) / wb // weights the file can hold
 	// W alone needs NIn*NExc values; test by division so that nothing overflows.
 	if vals < 1 || int64(m.NIn) > vals || int64(m.NExc) > vals || int64(m.NIn) > vals/int64(m.NExc) ||
-		int64(m.NIn)*int64(m.NExc)+8*int64(m.NExc)+int64(m.NIn) > vals {
+		int64(m.NIn)*int64(m.NExc)+(8*int64(m.NExc)+int64(m.NIn))*8/wb > vals {
 		return 0, bad("%d inputs x %d neurons do not fit the file's %d bytes", m.NIn, m.NExc, size)
 	}
-	n := int64(m.NIn)*int64(m.NExc) + 8*int64(m.NExc) + int64(m.NIn)
-	want := int64(headerLen+mlen+nArrays*8+4) + 8*n
+	want := int64(headerLen+mlen+nArrays*8+4) + wb*int64(m.NIn)*int64(m.NExc) + 8*(8*int64(m.NExc)+int64(m.NIn))
 	if want != size {
 		return 0, bad("the file holds %d bytes, %d inputs x %d neurons make %d", size, m.NIn, m.NExc, want)
 	}
@@ -293,7 +320,7 @@ func (m *Meta) validate() error {
 // >= 0; membrane potentials, currents and refractory ends finite; last spike times
 // finite or -Inf (never spiked). Any violation is an error wrapping ErrSnapshot.
 func DecodeSnapshot(data []byte) (*Snapshot, error) {
-	mlen, err := parseHeader(data, int64(len(data)))
+	version, mlen, err := parseHeader(data, int64(len(data)))
 	if err != nil {
 		return nil, err
 	}
@@ -305,11 +332,32 @@ func DecodeSnapshot(data []byte) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := snapSize(mlen, m, int64(len(data))); err != nil {
+	if _, err := snapSize(version, mlen, m, int64(len(data))); err != nil {
 		return nil, err
 	}
 	p := data[headerLen+mlen : len(data)-4]
 	net := &model.Network{NIn: m.NIn, NExc: m.NExc}
+	// W: float32 (version 2) or float64 rounded to float32 (version 1), finite and >= 0.
+	if n := binary.LittleEndian.Uint64(p); n != uint64(m.NIn*m.NExc) {
+		return nil, bad("array W holds %d values, want %d", n, m.NIn*m.NExc)
+	}
+	p = p[8:]
+	net.W = make([]float32, m.NIn*m.NExc)
+	wb := int(weightBytes(version))
+	for i := range net.W {
+		var x float64
+		if wb == 4 {
+			x = float64(math.Float32frombits(binary.LittleEndian.Uint32(p[4*i:])))
+		} else {
+			x = math.Float64frombits(binary.LittleEndian.Uint64(p[8*i:]))
+		}
+		w := float32(x)
+		if !(x >= 0) || math.IsInf(float64(w), 1) {
+			return nil, bad("W[%d] = %v: must be finite and >= 0 (and at most %v, the largest float32)", i, x, math.MaxFloat32)
+		}
+		net.W[i] = w
+	}
+	p = p[wb*len(net.W):]
 	const (
 		nonNeg   = iota // finite and >= 0
 		finite          // finite
@@ -321,7 +369,7 @@ func DecodeSnapshot(data []byte) (*Snapshot, error) {
 		n    int
 		rule int
 	}{
-		{"W", &net.W, m.NIn * m.NExc, nonNeg}, {"Theta", &net.Theta, m.NExc, nonNeg},
+		{"Theta", &net.Theta, m.NExc, nonNeg},
 		{"U", &net.U, m.NExc, finite}, {"I", &net.I, m.NExc, finite},
 		{"RefEnd", &net.RefEnd, m.NExc, finite}, {"UI", &net.UI, m.NExc, finite},
 		{"II", &net.II, m.NExc, finite}, {"RefEndI", &net.RefEndI, m.NExc, finite},

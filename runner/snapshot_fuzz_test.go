@@ -32,7 +32,7 @@ func split(data []byte) (meta, arrays []byte) {
 	return data[headerLen : headerLen+mlen], data[headerLen+mlen : len(data)-4]
 }
 
-// assemble frames meta and arrays as a version-1 snapshot with the right meta length and
+// assemble frames meta and arrays as a current-version snapshot with the right meta length and
 // checksum, so that only the semantic checks can refuse it.
 func assemble(meta, arrays []byte) []byte {
 	var b bytes.Buffer
@@ -89,7 +89,12 @@ func checkDecode(t *testing.T, data []byte) bool {
 	if e := m.Engine; !(e.Kind == "event" && e.Dt == 0 || e.Kind == "stepped" && e.Dt > 0 && !math.IsInf(e.Dt, 1)) {
 		t.Fatalf("accepted engine %+v", e)
 	}
-	for name, a := range map[string][]float64{"W": n.W, "Theta": n.Theta} {
+	for i, w := range n.W {
+		if v := float64(w); !(v >= 0) || math.IsInf(v, 1) {
+			t.Fatalf("accepted W[%d] = %v", i, v)
+		}
+	}
+	for name, a := range map[string][]float64{"Theta": n.Theta} {
 		for _, v := range a {
 			if !(v >= 0) || math.IsInf(v, 1) {
 				t.Fatalf("accepted %s value %v", name, v)
@@ -122,6 +127,9 @@ func checkDecode(t *testing.T, data []byte) bool {
 	j2, _ := json.Marshal(s2.Meta)
 	if !bytes.Equal(j1, j2) {
 		t.Fatalf("meta changed in a round trip:\n%s\n%s", j1, j2)
+	}
+	if !slices.EqualFunc(s.Net.W, s2.Net.W, func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) }) {
+		t.Fatal("W changed in a round trip")
 	}
 	for k, a := range stateArrays(s.Net) {
 		b := stateArrays(s2.Net)[k]

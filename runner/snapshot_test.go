@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -56,7 +57,7 @@ func TestDecodeRefusesCrafted(t *testing.T) {
 		{"theta NaN", "Theta[1] = NaN", func(s *Snapshot) { s.Net.Theta[1] = math.NaN() }},
 		{"theta negative", "Theta[0] = -0.5", func(s *Snapshot) { s.Net.Theta[0] = -0.5 }},
 		{"theta +Inf", "Theta[0] = +Inf", func(s *Snapshot) { s.Net.Theta[0] = math.Inf(1) }},
-		{"weight NaN", "W[4] = NaN", func(s *Snapshot) { s.Net.W[4] = math.NaN() }},
+		{"weight NaN", "W[4] = NaN", func(s *Snapshot) { s.Net.W[4] = float32(math.NaN()) }},
 		{"weight negative", "W[0] = -1", func(s *Snapshot) { s.Net.W[0] = -1 }},
 		{"U +Inf", "U[0] = +Inf", func(s *Snapshot) { s.Net.U[0] = math.Inf(1) }},
 		{"I NaN", "I[1] = NaN", func(s *Snapshot) { s.Net.I[1] = math.NaN() }},
@@ -170,9 +171,9 @@ func TestLoadLargeFiles(t *testing.T) {
 		return b.Bytes()
 	}
 	m := validSnapshot().Meta
-	m.NIn, m.NExc, m.Labels, m.LabelImages = 784, 1_000_000, nil, 0
+	m.NIn, m.NExc, m.Labels, m.LabelImages = 784, 2_000_000, nil, 0
 	head := header(m)
-	exact := int64(len(head)) + nArrays*8 + 4 + 8*(784*1_000_000+8*1_000_000+784) // about 6.3 GB
+	exact := int64(len(head)) + nArrays*8 + 4 + 4*784*2_000_000 + 8*(8*2_000_000+784) // about 6.4 GB
 	for _, tc := range []struct {
 		name, want string
 		path       string
@@ -259,5 +260,56 @@ func TestSaveTargets(t *testing.T) {
 		if outfile.IsTemp(e.Name()) {
 			t.Errorf("temporary file left: %s", e.Name())
 		}
+	}
+}
+
+// encodeV1 writes s in format version 1, as evsim wrote it before the weights moved to
+// float32: every array float64, the weights given by w64.
+func encodeV1(t *testing.T, s *Snapshot, w64 []float64) []byte {
+	t.Helper()
+	meta, err := json.Marshal(s.Meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	b.WriteString(snapMagic)
+	binary.Write(&b, binary.LittleEndian, uint32(1))
+	binary.Write(&b, binary.LittleEndian, uint32(len(meta)))
+	b.Write(meta)
+	for _, a := range append([][]float64{w64}, stateArrays(s.Net)...) {
+		binary.Write(&b, binary.LittleEndian, uint64(len(a)))
+		binary.Write(&b, binary.LittleEndian, a)
+	}
+	binary.Write(&b, binary.LittleEndian, crc(b.Bytes()))
+	return b.Bytes()
+}
+
+// TestReadVersion1: a version-1 snapshot (float64 weights) still loads, each weight rounded
+// to the nearest float32 and every other array unchanged; it is written back as version 2,
+// half the weight bytes. A version-1 weight beyond float32's range is refused, naming it.
+func TestReadVersion1(t *testing.T) {
+	s := validSnapshot()
+	w64 := []float64{0.1, 0.2, 1.0 / 3, 0, 0.5, 0.7}
+	data := encodeV1(t, s, w64)
+	got, err := DecodeSnapshot(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, x := range w64 {
+		if got.Net.W[k] != float32(x) {
+			t.Errorf("W[%d] = %v, want %v rounded to float32 (%v)", k, got.Net.W[k], x, float32(x))
+		}
+	}
+	if !slices.Equal(got.Net.Theta, s.Net.Theta) || !slices.Equal(got.Net.U, s.Net.U) || !slices.Equal(got.Net.LastPre, s.Net.LastPre) {
+		t.Error("a version-1 snapshot's float64 arrays changed on reading")
+	}
+	v2 := encode(t, got)
+	if binary.LittleEndian.Uint32(v2[len(snapMagic):]) != SnapVersion || len(data)-len(v2) != 4*len(w64) {
+		t.Errorf("re-encoded: version %d, %d bytes against version 1's %d: want version %d, 4 bytes less per weight",
+			binary.LittleEndian.Uint32(v2[len(snapMagic):]), len(v2), len(data), SnapVersion)
+	}
+	w64[2] = 1e39 // finite in float64, +Inf in float32
+	if _, err := DecodeSnapshot(encodeV1(t, s, w64)); !errors.Is(err, ErrSnapshot) || !strings.Contains(err.Error(), "W[2] = 1e+39") {
+		t.Errorf("a weight beyond float32: error %v, want ErrSnapshot naming W[2]", err)
 	}
 }

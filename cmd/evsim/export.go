@@ -22,8 +22,12 @@ func (e *env) export() error {
 			labels[j] = int64(snap.Meta.Labels[j])
 		}
 	}
+	w := make([]float64, len(n.W)) // float64 as before the network stored float32: exact
+	for k, x := range n.W {
+		w[k] = float64(x)
+	}
 	arrays := map[string]any{
-		"weights.npy":    mat.NewDense(n.NIn, n.NExc, append([]float64(nil), n.W...)),
+		"weights.npy":    mat.NewDense(n.NIn, n.NExc, w),
 		"thresholds.npy": append([]float64(nil), n.Theta...),
 		"labels.npy":     labels,
 	}

@@ -75,13 +75,15 @@ func (s suite) build(t *testing.T, net *model.Network, r model.Regime, rec *[]mo
 }
 
 // quiet returns a network of nIn inputs and nExc neurons with weights w (input-major, as
-// model.Network.W), every membrane and current at 0, θ = 0.
+// model.Network.W, rounded to its float32), every membrane and current at 0, θ = 0.
 func quiet(nIn, nExc int, w ...float64) *model.Network {
 	if len(w) != nIn*nExc {
 		panic("enginetest: quiet needs nIn·nExc weights")
 	}
 	net := model.NewNetwork(nIn, nExc, rand.New(rand.NewPCG(1, 1)))
-	copy(net.W, w)
+	for k, x := range w {
+		net.W[k] = float32(x)
+	}
 	net.WeightsChanged()
 	for j := range nExc {
 		net.U[j], net.UI[j] = 0, 0
@@ -209,6 +211,9 @@ func (s suite) longTrial(t *testing.T) {
 	r.AdaptTheta = true
 	w := []float64{0.5, 1, 2, 1.5, 0.7, 0.2} // W[i·3+j]
 	net := quiet(2, 3, w...)
+	for k := range w {
+		w[k] = float64(net.W[k]) // the closed form takes the stored (float32) weights
+	}
 	theta0 := []float64{3, 0, 7}
 	copy(net.Theta, theta0)
 	net.U[1], net.I[2] = -5, 4
@@ -324,10 +329,15 @@ func (s suite) stalePrediction(t *testing.T) {
 // fields names the slices of a snapshot.
 var fields = []string{"W", "U", "I", "RefEnd", "Theta", "UI", "II", "RefEndI", "LastPre", "LastPost"}
 
-// snapshot returns copies of every exported state slice of net, in the order of fields.
+// snapshot returns copies of every exported state slice of net, in the order of fields
+// (the weights widened to float64, exactly).
 func snapshot(net *model.Network) [][]float64 {
+	w := make([]float64, len(net.W))
+	for k, x := range net.W {
+		w[k] = float64(x)
+	}
 	out := [][]float64{}
-	for _, s := range [][]float64{net.W, net.U, net.I, net.RefEnd, net.Theta, net.UI, net.II, net.RefEndI, net.LastPre, net.LastPost} {
+	for _, s := range [][]float64{w, net.U, net.I, net.RefEnd, net.Theta, net.UI, net.II, net.RefEndI, net.LastPre, net.LastPost} {
 		out = append(out, slices.Clone(s))
 	}
 	return out
@@ -714,17 +724,18 @@ func (s suite) replay(t *testing.T) {
 		j := int(x.Idx)
 		for i := range net.NIn {
 			w := &want[i*nExc+j]
-			soft := 2 / (1 + math.Exp(*w/rule.Scale))
-			if x.T-last[i] <= window {
-				*w = math.Min(*w+rule.Inc*soft, r.WMax)
+			v := float64(*w)
+			soft := 2 / (1 + math.Exp(v/rule.Scale))
+			if x.T-last[i] <= window { // in float64, rounded to the stored float32
+				*w = float32(math.Min(v+rule.Inc*soft, r.WMax))
 			} else {
-				*w = math.Max(*w-rule.Dec*soft, 0)
+				*w = float32(math.Max(v-rule.Dec*soft, 0))
 			}
 		}
 	}
 	up, down := 0, 0
 	for q := range want {
-		if math.Abs(net.W[q]-want[q]) > 1e-12 {
+		if math.Abs(float64(net.W[q])-float64(want[q])) > 1e-12 {
 			t.Fatalf("w[%d][%d] = %v, want %v (was %v)", q/nExc, q%nExc, net.W[q], want[q], w0[q])
 		}
 		switch {

@@ -30,8 +30,6 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/floats"
-
 	"github.com/evsim/evsim/event"
 	"github.com/evsim/evsim/model"
 )
@@ -180,7 +178,9 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 		for next < len(ins) && ins[next].T < t+e.dt/2 {
 			i := int(ins[next].Idx)
 			next++
-			floats.AddScaled(I, jin, net.W[i*n:(i+1)*n]) // the same axpy kernel as the event engine
+			for j, w := range net.W[i*n : (i+1)*n] {
+				I[j] += jin * float64(w)
+			}
 			e.Stats.Inputs++
 			e.Stats.SynEvents += int64(n)
 			if e.r.Plastic {

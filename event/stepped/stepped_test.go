@@ -27,7 +27,7 @@ func TestConformance(t *testing.T) {
 
 func one(w float64) *model.Network {
 	net := model.NewNetwork(1, 1, rand.New(rand.NewPCG(1, 1)))
-	net.W[0] = w
+	net.W[0] = float32(w)
 	net.WeightsChanged()
 	net.U[0], net.UI[0] = 0, 0
 	return net

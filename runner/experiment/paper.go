@@ -809,7 +809,7 @@ func changes(a, b *model.Network) (theta, weight []float64) {
 		theta[j] = b.Theta[j] - a.Theta[j]
 	}
 	for k := range a.W {
-		weight[k%a.NExc] += b.W[k] - a.W[k]
+		weight[k%a.NExc] += float64(b.W[k]) - float64(a.W[k])
 	}
 	return theta, weight
 }

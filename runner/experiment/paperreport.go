@@ -420,7 +420,7 @@ func replayQuarters(rep *PaperReport, focus []Cell, snapshot func(Cell) (*runner
 		}
 		total := make([]float64, n.NExc)
 		for k, w := range n.W {
-			total[k%n.NExc] += w
+			total[k%n.NExc] += float64(w)
 		}
 		for j := range n.NExc {
 			if total[j] > 0 {
@@ -685,7 +685,7 @@ func thresholdExamples(snapshot func(Cell) (*runner.Snapshot, error), focus []Ce
 	W := make([]float64, n.NIn*len(pickN))
 	for col, j := range pickN {
 		for i := range n.NIn {
-			W[i*len(pickN)+col] = n.W[i*n.NExc+j]
+			W[i*len(pickN)+col] = float64(n.W[i*n.NExc+j])
 		}
 	}
 	return analysis.SaveImage(path, analysis.RFGrid(W, n.NIn, len(pickN), mnist.Width, mnist.Height, max(k, 1)), 3)

@@ -40,7 +40,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		colmax := make([]float64, n.NExc)
 		for i := range n.NIn {
 			for j := range n.NExc {
-				w := n.W[i*n.NExc+j]
+				w := float64(n.W[i*n.NExc+j])
 				colsum[j] += w
 				colmax[j] = max(colmax[j], w)
 			}

@@ -29,7 +29,7 @@ func TestStats(t *testing.T) {
 	for i, c := range []struct {
 		path  string
 		theta []float64
-		w     []float64
+		w     []float32
 		n     int
 	}{{pa, a.Net.Theta, a.Net.W, 3}, {pb, b.Net.Theta, b.Net.W, 8}} {
 		re := regexp.MustCompile("^" + regexp.QuoteMeta(c.path) + " θ q0 " + strings.Repeat(num+" q\\d+ ", 4) + num +
@@ -46,9 +46,9 @@ func TestStats(t *testing.T) {
 		// the q90 column sum at most the largest column sum.
 		sum := make([]float64, c.n)
 		for k, w := range c.w {
-			sum[k%c.n] += w
+			sum[k%c.n] += float64(w)
 		}
-		if maxW := slices.Max(c.w); v[7] > maxW+0.005 || v[7] <= 0 {
+		if maxW := float64(slices.Max(c.w)); v[7] > maxW+0.005 || v[7] <= 0 {
 			t.Errorf("%s: colmax q90 %v, want in (0, %.2f]", c.path, v[7], maxW)
 		}
 		if maxS := slices.Max(sum); v[10] > maxS+0.05 || v[8] < slices.Min(sum)-0.05 {

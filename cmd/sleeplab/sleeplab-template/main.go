@@ -87,7 +87,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			for i := range nin {
 				for j := range n {
 					k := i*n + j
-					net.W[k] = max(net.W[k]-*gamma*0.1*mean[i]/mbar, 0)
+					net.W[k] = float32(max(float64(net.W[k])-*gamma*0.1*mean[i]/mbar, 0))
 				}
 			}
 		}
@@ -95,7 +95,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		wn := make([]float64, n)
 		for i := range nin {
 			for j := range n {
-				w := net.W[i*n+j]
+				w := float64(net.W[i*n+j])
 				md[j] += w * mean[i]
 				wn[j] += w * w
 			}
@@ -109,7 +109,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 				}
 				row := net.W[i*n : (i+1)*n]
 				for j, w := range row {
-					dst[j] += w * float64(px)
+					dst[j] += float64(w) * float64(px)
 				}
 			}
 		}

@@ -3,7 +3,7 @@
 package vec
 
 // experimental kernels are measured only under GOEXPERIMENT=simd (see experiment_simd_test.go).
-func experimental(a, c, w []float64) []struct {
+func experimental(a, c []float64, w []float32) []struct {
 	name string
 	f    func()
 	ok   bool

@@ -15,14 +15,23 @@ func axpy2Archsimd(a, c, w []float64, alpha, beta float64) {
 		archsimd.LoadFloat64x4Slice(a[k:]).Add(x.Mul(al)).StoreSlice(a[k:])
 		archsimd.LoadFloat64x4Slice(c[k:]).Add(x.Mul(be)).StoreSlice(c[k:])
 	}
-	axpy2Go(a[n:], c[n:], w[n:], alpha, beta)
+	for k := n; k < len(w); k++ {
+		a[k] += float64(alpha * w[k])
+		c[k] += float64(beta * w[k])
+	}
 }
 
-func experimental(a, c, w []float64) []struct {
+// experimental measures archsimd over float64 weights (a copy of w), the route as it was
+// compared before the weights moved to float32.
+func experimental(a, c []float64, w32 []float32) []struct {
 	name string
 	f    func()
 	ok   bool
 } {
+	w := make([]float64, len(w32))
+	for k, x := range w32 {
+		w[k] = float64(x)
+	}
 	return []struct {
 		name string
 		f    func()

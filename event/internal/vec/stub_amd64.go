@@ -5,13 +5,13 @@
 package vec
 
 // axpy2AVX2 sets a[k] += alpha·w[k] and c[k] += beta·w[k] for k < len(w), rounding each product (AVX2).
-func axpy2AVX2(a []float64, c []float64, w []float64, alpha float64, beta float64)
+func axpy2AVX2(a []float64, c []float64, w []float32, alpha float64, beta float64)
 
 // axpy2FMA is axpy2AVX2 with fused multiply-adds (AVX2 + FMA): for measurement only; it rounds differently.
-func axpy2FMA(a []float64, c []float64, w []float64, alpha float64, beta float64)
+func axpy2FMA(a []float64, c []float64, w []float32, alpha float64, beta float64)
 
 // addConst2AVX2 sets a[k] += alpha and c[k] += beta for k < len(a) (AVX2).
 func addConst2AVX2(a []float64, c []float64, alpha float64, beta float64)
 
 // axpy2BudgetAVX2 is the 8-lane body of Axpy2Budget (AVX2): the fan-out, the budget update and the mask.
-func axpy2BudgetAVX2(a []float64, c []float64, b []float64, w []float64, mask []uint8, alpha float64, beta float64)
+func axpy2BudgetAVX2(a []float64, c []float64, b []float64, w []float32, mask []uint8, alpha float64, beta float64)

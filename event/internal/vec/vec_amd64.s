@@ -4,7 +4,7 @@
 
 #include "textflag.h"
 
-// func axpy2AVX2(a []float64, c []float64, w []float64, alpha float64, beta float64)
+// func axpy2AVX2(a []float64, c []float64, w []float32, alpha float64, beta float64)
 // Requires: AVX, AVX2, SSE2
 TEXT ·axpy2AVX2(SB), NOSPLIT, $0-88
 	MOVQ         a_base+0(FP), AX
@@ -20,44 +20,44 @@ TEXT ·axpy2AVX2(SB), NOSPLIT, $0-88
 	ANDQ         $-8, DI
 
 axpy2AVX2_loop8:
-	CMPQ    SI, DI
-	JGE     axpy2AVX2_tail
-	VMOVUPD (DX)(SI*8), Y2
-	VMOVUPD 32(DX)(SI*8), Y3
-	VMULPD  Y0, Y2, Y4
-	VMULPD  Y0, Y3, Y5
-	VADDPD  (AX)(SI*8), Y4, Y4
-	VADDPD  32(AX)(SI*8), Y5, Y5
-	VMOVUPD Y4, (AX)(SI*8)
-	VMOVUPD Y5, 32(AX)(SI*8)
-	VMULPD  Y1, Y2, Y2
-	VMULPD  Y1, Y3, Y3
-	VADDPD  (CX)(SI*8), Y2, Y2
-	VADDPD  32(CX)(SI*8), Y3, Y3
-	VMOVUPD Y2, (CX)(SI*8)
-	VMOVUPD Y3, 32(CX)(SI*8)
-	ADDQ    $0x08, SI
-	JMP     axpy2AVX2_loop8
+	CMPQ      SI, DI
+	JGE       axpy2AVX2_tail
+	VCVTPS2PD (DX)(SI*4), Y2
+	VCVTPS2PD 16(DX)(SI*4), Y3
+	VMULPD    Y0, Y2, Y4
+	VMULPD    Y0, Y3, Y5
+	VADDPD    (AX)(SI*8), Y4, Y4
+	VADDPD    32(AX)(SI*8), Y5, Y5
+	VMOVUPD   Y4, (AX)(SI*8)
+	VMOVUPD   Y5, 32(AX)(SI*8)
+	VMULPD    Y1, Y2, Y2
+	VMULPD    Y1, Y3, Y3
+	VADDPD    (CX)(SI*8), Y2, Y2
+	VADDPD    32(CX)(SI*8), Y3, Y3
+	VMOVUPD   Y2, (CX)(SI*8)
+	VMOVUPD   Y3, 32(CX)(SI*8)
+	ADDQ      $0x08, SI
+	JMP       axpy2AVX2_loop8
 
 axpy2AVX2_tail:
-	CMPQ   SI, BX
-	JGE    axpy2AVX2_done
-	VMOVSD (DX)(SI*8), X2
-	VMULSD X0, X2, X2
-	VADDSD (AX)(SI*8), X2, X2
-	VMOVSD X2, (AX)(SI*8)
-	VMOVSD (DX)(SI*8), X2
-	VMULSD X1, X2, X2
-	VADDSD (CX)(SI*8), X2, X2
-	VMOVSD X2, (CX)(SI*8)
-	INCQ   SI
-	JMP    axpy2AVX2_tail
+	CMPQ      SI, BX
+	JGE       axpy2AVX2_done
+	VCVTSS2SD (DX)(SI*4), X6, X6
+	VMULSD    X0, X6, X2
+	VADDSD    (AX)(SI*8), X2, X2
+	VMOVSD    X2, (AX)(SI*8)
+	VCVTSS2SD (DX)(SI*4), X6, X6
+	VMULSD    X1, X6, X2
+	VADDSD    (CX)(SI*8), X2, X2
+	VMOVSD    X2, (CX)(SI*8)
+	INCQ      SI
+	JMP       axpy2AVX2_tail
 
 axpy2AVX2_done:
 	VZEROUPPER
 	RET
 
-// func axpy2FMA(a []float64, c []float64, w []float64, alpha float64, beta float64)
+// func axpy2FMA(a []float64, c []float64, w []float32, alpha float64, beta float64)
 // Requires: AVX, AVX2, FMA3, SSE2
 TEXT ·axpy2FMA(SB), NOSPLIT, $0-88
 	MOVQ         a_base+0(FP), AX
@@ -75,8 +75,8 @@ TEXT ·axpy2FMA(SB), NOSPLIT, $0-88
 axpy2FMA_loop8:
 	CMPQ        SI, DI
 	JGE         axpy2FMA_tail
-	VMOVUPD     (DX)(SI*8), Y2
-	VMOVUPD     32(DX)(SI*8), Y3
+	VCVTPS2PD   (DX)(SI*4), Y2
+	VCVTPS2PD   16(DX)(SI*4), Y3
 	VMOVUPD     (AX)(SI*8), Y4
 	VMOVUPD     32(AX)(SI*8), Y5
 	VFMADD231PD Y0, Y2, Y4
@@ -95,14 +95,14 @@ axpy2FMA_loop8:
 axpy2FMA_tail:
 	CMPQ        SI, BX
 	JGE         axpy2FMA_done
-	VMOVSD      (DX)(SI*8), X2
-	VMOVSD      (AX)(SI*8), X3
-	VFMADD231SD X0, X2, X3
-	VMOVSD      X3, (AX)(SI*8)
-	VMOVSD      (DX)(SI*8), X2
-	VMOVSD      (CX)(SI*8), X3
-	VFMADD231SD X1, X2, X3
-	VMOVSD      X3, (CX)(SI*8)
+	VCVTSS2SD   (DX)(SI*4), X6, X6
+	VMOVSD      (AX)(SI*8), X2
+	VFMADD231SD X0, X6, X2
+	VMOVSD      X2, (AX)(SI*8)
+	VCVTSS2SD   (DX)(SI*4), X6, X6
+	VMOVSD      (CX)(SI*8), X2
+	VFMADD231SD X1, X6, X2
+	VMOVSD      X2, (CX)(SI*8)
 	INCQ        SI
 	JMP         axpy2FMA_tail
 
@@ -152,7 +152,7 @@ addConst2AVX2_done:
 	VZEROUPPER
 	RET
 
-// func axpy2BudgetAVX2(a []float64, c []float64, b []float64, w []float64, mask []uint8, alpha float64, beta float64)
+// func axpy2BudgetAVX2(a []float64, c []float64, b []float64, w []float32, mask []uint8, alpha float64, beta float64)
 // Requires: AVX, AVX2, SSE2
 TEXT ·axpy2BudgetAVX2(SB), NOSPLIT, $0-136
 	MOVQ         a_base+0(FP), AX
@@ -173,8 +173,8 @@ TEXT ·axpy2BudgetAVX2(SB), NOSPLIT, $0-136
 axpy2BudgetAVX2_loop8:
 	CMPQ      R8, DI
 	JGE       axpy2BudgetAVX2_done
-	VMOVUPD   (BX)(R8*8), Y3
-	VMOVUPD   32(BX)(R8*8), Y4
+	VCVTPS2PD (BX)(R8*4), Y3
+	VCVTPS2PD 16(BX)(R8*4), Y4
 	VMULPD    Y0, Y3, Y5
 	VMULPD    Y0, Y4, Y6
 	VADDPD    (AX)(R8*8), Y5, Y5

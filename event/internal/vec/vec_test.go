@@ -6,10 +6,11 @@ import (
 	"testing"
 )
 
-// ref is the definition: each product rounded, then added.
-func ref(a, c, w []float64, alpha, beta float64) {
+// ref is the definition: each weight widened, each product rounded, then added.
+func ref(a, c []float64, w []float32, alpha, beta float64) {
 	for k := range w {
-		p, q := alpha*w[k], beta*w[k]
+		x := float64(w[k])
+		p, q := alpha*x, beta*x
 		a[k], c[k] = a[k]+p, c[k]+q
 	}
 }
@@ -19,6 +20,15 @@ func randSlice(rng *rand.Rand, n int) []float64 {
 	for k := range s {
 		// Mixed magnitudes, so that rounding differences would show.
 		s[k] = (rng.Float64() - 0.3) * math.Ldexp(1, rng.IntN(40)-20)
+	}
+	return s
+}
+
+// randSlice32 is randSlice rounded to float32 (the weights).
+func randSlice32(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for k := range s {
+		s[k] = float32((rng.Float64() - 0.3) * math.Ldexp(1, rng.IntN(40)-20))
 	}
 	return s
 }
@@ -42,9 +52,9 @@ func TestAxpy2BothPaths(t *testing.T) {
 	for _, portable := range []bool{false, true} {
 		ForcePortable(portable)
 		for n := range 70 {
-			w := randSlice(rng, n)
+			w := randSlice32(rng, n)
 			if n > 3 {
-				w[1], w[2], w[3] = math.SmallestNonzeroFloat64, math.Inf(1), -0.0
+				w[1], w[2], w[3] = math.SmallestNonzeroFloat32, float32(math.Inf(1)), float32(math.Copysign(0, -1))
 			}
 			a0, c0 := randSlice(rng, n+3), randSlice(rng, n+3)
 			alpha, beta := rng.NormFloat64()*1e3, -rng.Float64()
@@ -80,7 +90,7 @@ func TestFusedDiffers(t *testing.T) {
 		t.Skip("no FMA on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	w, a0, c0 := randSlice(rng, 1000), randSlice(rng, 1000), randSlice(rng, 1000)
+	w, a0, c0 := randSlice32(rng, 1000), randSlice(rng, 1000), randSlice(rng, 1000)
 	a, c := append([]float64(nil), a0...), append([]float64(nil), c0...)
 	ref(a0, c0, w, 0.1, 0.7)
 	axpy2FMA(a, c, w, 0.1, 0.7)
@@ -95,7 +105,7 @@ func TestLengthPanics(t *testing.T) {
 			t.Fatal("Axpy2 with a short a did not panic")
 		}
 	}()
-	Axpy2(make([]float64, 3), make([]float64, 8), make([]float64, 8), 1, 1)
+	Axpy2(make([]float64, 3), make([]float64, 8), make([]float32, 8), 1, 1)
 }
 
 // Axpy2Budget equals its definition on both paths, at every length: the fan-out as Axpy2,
@@ -107,9 +117,9 @@ func TestAxpy2BudgetBothPaths(t *testing.T) {
 	for _, portable := range []bool{false, true} {
 		ForcePortable(portable)
 		for n := range 70 {
-			w := make([]float64, n)
+			w := make([]float32, n)
 			for k := range w {
-				w[k] = rng.Float64() * math.Ldexp(1, rng.IntN(8)-4)
+				w[k] = float32(rng.Float64() * math.Ldexp(1, rng.IntN(8)-4))
 			}
 			a0, c0 := randSlice(rng, n+3), randSlice(rng, n+3)
 			b0 := make([]float64, n+3)
@@ -121,7 +131,7 @@ func TestAxpy2BudgetBothPaths(t *testing.T) {
 					b0[k] = -1
 				case 2:
 					if k < n {
-						b0[k] = w[k] // lands on exactly 0: not negative
+						b0[k] = float64(w[k]) // lands on exactly 0: not negative
 					}
 				default:
 					b0[k] = rng.Float64() * 2
@@ -138,7 +148,7 @@ func TestAxpy2BudgetBothPaths(t *testing.T) {
 			ref(wantA, wantC, w, alpha, beta)
 			wantM := make([]uint8, (n+7)/8+1)
 			for k := range w {
-				wantB[k] -= max(w[k], 0)
+				wantB[k] -= max(float64(w[k]), 0)
 				if wantB[k] < 0 {
 					wantM[k/8] |= 1 << (k % 8)
 				}

@@ -5,9 +5,11 @@
 // (go generate ./event/internal/vec does the same). It is its own module, so that the simulator
 // does not depend on avo; the generated files are committed.
 //
-// Every kernel rounds as the portable Go code in vec.go does: a product is rounded before
-// it is added (VMULPD then VADDPD, never a fused multiply-add), so both paths give the
-// same bits. The fused variant Axpy2FMA exists for the measurement in the benchmarks only.
+// The weights are float32 (the network stores them in single precision), the state float64:
+// each 8-lane step widens 8 weights exactly (VCVTPS2PD). Every kernel rounds as the portable
+// Go code in vec.go does: a product is rounded before it is added (VMULPD then VADDPD, never
+// a fused multiply-add), so both paths give the same bits. The fused variant Axpy2FMA
+// exists for the measurement in the benchmarks only.
 package main
 
 import (
@@ -28,7 +30,7 @@ func main() {
 // axpy2 emits a[k] += alpha·w[k]; c[k] += beta·w[k] for k < len(w), 8 lanes per iteration
 // (two ymm registers per array), then a scalar tail. The caller checks the lengths.
 func axpy2(name string, fused bool) {
-	TEXT(name, NOSPLIT, "func(a, c, w []float64, alpha, beta float64)")
+	TEXT(name, NOSPLIT, "func(a, c []float64, w []float32, alpha, beta float64)")
 	if fused {
 		Doc(name + " is axpy2AVX2 with fused multiply-adds (AVX2 + FMA): for measurement only; it rounds differently.")
 	} else {
@@ -58,7 +60,7 @@ func axpy2(name string, fused bool) {
 	for _, dst := range (targets{{pa, al}, {pc, be}}) {
 		m := Mem{Base: dst.p, Index: i, Scale: 8}
 		y := XMM()
-		VMOVSD(Mem{Base: pw, Index: i, Scale: 8}, x)
+		VCVTSS2SD(Mem{Base: pw, Index: i, Scale: 4}, x, x)
 		if fused {
 			VMOVSD(m, y)
 			VFMADD231SD(dst.f.AsX(), x, y)
@@ -121,7 +123,7 @@ func addConst2() {
 // iff b[k] < 0 afterwards. The caller checks the lengths and does the tail.
 func axpy2Budget() {
 	name := "axpy2BudgetAVX2"
-	TEXT(name, NOSPLIT, "func(a, c, b, w []float64, mask []uint8, alpha, beta float64)")
+	TEXT(name, NOSPLIT, "func(a, c, b []float64, w []float32, mask []uint8, alpha, beta float64)")
 	Doc(name + " is the 8-lane body of Axpy2Budget (AVX2): the fan-out, the budget update and the mask.")
 	pa := Load(Param("a").Base(), GP64())
 	pc := Load(Param("c").Base(), GP64())
@@ -187,12 +189,13 @@ func loop8(name string, n, i reg.Register, exit string) {
 	JGE(LabelRef(exit))
 }
 
-// fanOut8 emits one 8-lane step of the fan-out: w0, w1 = w[i:i+8], and each target's
-// p[i:i+8] += f·w, fused or with each product rounded. It returns w0 and w1.
+// fanOut8 emits one 8-lane step of the fan-out: w0, w1 = w[i:i+8] widened to float64
+// (exact), and each target's p[i:i+8] += f·w, fused or with each product rounded. It
+// returns w0 and w1.
 func fanOut8(ts targets, pw, i reg.Register, fused bool) (w0, w1 reg.VecVirtual) {
 	w0, w1 = YMM(), YMM()
-	VMOVUPD(Mem{Base: pw, Index: i, Scale: 8}, w0)
-	VMOVUPD(Mem{Base: pw, Index: i, Scale: 8, Disp: 32}, w1)
+	VCVTPS2PD(Mem{Base: pw, Index: i, Scale: 4}, w0)
+	VCVTPS2PD(Mem{Base: pw, Index: i, Scale: 4, Disp: 16}, w1)
 	for _, dst := range ts {
 		x0, x1 := YMM(), YMM()
 		m0 := Mem{Base: dst.p, Index: i, Scale: 8}
