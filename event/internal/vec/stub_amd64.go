@@ -4,6 +4,9 @@
 
 package vec
 
+// axpyAVX2 sets a[k] += alpha·w[k] for k < len(w), rounding each product (AVX2).
+func axpyAVX2(a []float64, w []float32, alpha float64)
+
 // axpy2AVX2 sets a[k] += alpha·w[k] and c[k] += beta·w[k] for k < len(w), rounding each product (AVX2).
 func axpy2AVX2(a []float64, c []float64, w []float32, alpha float64, beta float64)
 

@@ -12,6 +12,27 @@ package vec
 
 //go:generate sh -c "cd asm && go run . -out ../vec_amd64.s -stubs ../stub_amd64.go -pkg vec"
 
+// Axpy sets a[k] += alpha·w[k] for every k < len(w): one input spike into the currents of
+// the stepped reference engine. a must be at least as long as w. Each product is rounded
+// before it is added.
+func Axpy(a []float64, w []float32, alpha float64) {
+	if len(a) < len(w) {
+		panic("vec: Axpy needs len(a) >= len(w)")
+	}
+	if useAVX2 && len(w) >= 8 {
+		axpyAVX2(a, w, alpha)
+		return
+	}
+	axpyGo(a, w, alpha)
+}
+
+func axpyGo(a []float64, w []float32, alpha float64) {
+	a = a[:len(w)]
+	for k, x := range w {
+		a[k] += float64(alpha * float64(x)) // the conversion rounds the product: no fusion
+	}
+}
+
 // Axpy2 sets a[k] += alpha·w[k] and c[k] += beta·w[k] for every k < len(w): one input
 // spike's fan-out into the scaled state of the neurons (event engine). a and c must be at
 // least as long as w. Each product is rounded before it is added.

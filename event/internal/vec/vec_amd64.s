@@ -4,6 +4,46 @@
 
 #include "textflag.h"
 
+// func axpyAVX2(a []float64, w []float32, alpha float64)
+// Requires: AVX, AVX2, SSE2
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-56
+	MOVQ         a_base+0(FP), AX
+	MOVQ         w_base+24(FP), CX
+	MOVQ         w_len+32(FP), DX
+	MOVSD        alpha+48(FP), X0
+	VBROADCASTSD X0, Y0
+	XORQ         BX, BX
+	MOVQ         DX, SI
+	ANDQ         $-8, SI
+
+axpyAVX2_loop8:
+	CMPQ      BX, SI
+	JGE       axpyAVX2_tail
+	VCVTPS2PD (CX)(BX*4), Y1
+	VCVTPS2PD 16(CX)(BX*4), Y2
+	VMULPD    Y0, Y1, Y1
+	VMULPD    Y0, Y2, Y2
+	VADDPD    (AX)(BX*8), Y1, Y1
+	VADDPD    32(AX)(BX*8), Y2, Y2
+	VMOVUPD   Y1, (AX)(BX*8)
+	VMOVUPD   Y2, 32(AX)(BX*8)
+	ADDQ      $0x08, BX
+	JMP       axpyAVX2_loop8
+
+axpyAVX2_tail:
+	CMPQ      BX, DX
+	JGE       axpyAVX2_done
+	VCVTSS2SD (CX)(BX*4), X3, X3
+	VMULSD    X0, X3, X1
+	VADDSD    (AX)(BX*8), X1, X1
+	VMOVSD    X1, (AX)(BX*8)
+	INCQ      BX
+	JMP       axpyAVX2_tail
+
+axpyAVX2_done:
+	VZEROUPPER
+	RET
+
 // func axpy2AVX2(a []float64, c []float64, w []float32, alpha float64, beta float64)
 // Requires: AVX, AVX2, SSE2
 TEXT ·axpy2AVX2(SB), NOSPLIT, $0-88

@@ -85,6 +85,30 @@ func TestAxpy2BothPaths(t *testing.T) {
 
 // The comparison above can tell a fused multiply-add from a rounded product: the fused
 // kernel (measurement only) disagrees with the definition on random data.
+// Axpy equals its definition bit for bit on both paths, at every length, and leaves the
+// elements beyond len(w) alone.
+func TestAxpyBothPaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, portable := range []bool{false, true} {
+		ForcePortable(portable)
+		for n := range 70 {
+			w := randSlice32(rng, n)
+			a0 := randSlice(rng, n+3)
+			alpha := rng.NormFloat64() * 1e3
+			want := append([]float64(nil), a0...)
+			for k := range w {
+				want[k] += float64(alpha * float64(w[k])) // rounded product, then the sum
+			}
+			a := append([]float64(nil), a0...)
+			Axpy(a, w, alpha)
+			if !same(a, want) {
+				t.Fatalf("portable=%v n=%d: Axpy differs from the definition", portable, n)
+			}
+		}
+	}
+	ForcePortable(false)
+}
+
 func TestFusedDiffers(t *testing.T) {
 	if !hasFMA {
 		t.Skip("no FMA on this CPU")

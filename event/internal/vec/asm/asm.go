@@ -20,6 +20,7 @@ import (
 
 func main() {
 	ConstraintExpr("amd64")
+	axpy()
 	axpy2("axpy2AVX2", false)
 	axpy2("axpy2FMA", true)
 	addConst2()
@@ -73,6 +74,39 @@ func axpy2(name string, fused bool) {
 	INCQ(i)
 	JMP(LabelRef(name + "_tail"))
 
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// axpy emits a[k] += alpha·w[k] for k < len(w), each product rounded: the stepped
+// reference engine's input delivery. The caller checks the lengths.
+func axpy() {
+	name := "axpyAVX2"
+	TEXT(name, NOSPLIT, "func(a []float64, w []float32, alpha float64)")
+	Doc(name + " sets a[k] += alpha·w[k] for k < len(w), rounding each product (AVX2).")
+	pa := Load(Param("a").Base(), GP64())
+	pw := Load(Param("w").Base(), GP64())
+	n := Load(Param("w").Len(), GP64())
+	al := YMM()
+	VBROADCASTSD(Load(Param("alpha"), XMM()), al)
+	i := GP64()
+	XORQ(i, i)
+	loop8(name, n, i, name+"_tail")
+	fanOut8(targets{{pa, al}}, pw, i, false)
+	ADDQ(Imm(8), i)
+	JMP(LabelRef(name + "_loop8"))
+	Label(name + "_tail")
+	CMPQ(i, n)
+	JGE(LabelRef(name + "_done"))
+	x, y := XMM(), XMM()
+	m := Mem{Base: pa, Index: i, Scale: 8}
+	VCVTSS2SD(Mem{Base: pw, Index: i, Scale: 4}, x, x)
+	VMULSD(al.AsX(), x, y)
+	VADDSD(m, y, y)
+	VMOVSD(y, m)
+	INCQ(i)
+	JMP(LabelRef(name + "_tail"))
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
