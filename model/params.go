@@ -190,6 +190,16 @@ func (r Regime) Validate() error {
 			return bad(p.name, p.v, "finite and >= 0.01 ms")
 		}
 	}
+	// Weights are stored as float32: every weight stays below WMax (STDP) or ColumnSum
+	// (normalization), which must then be float32 numbers too.
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"WMax", r.WMax}, {"ColumnSum", r.ColumnSum}} {
+		if p.v > math.MaxFloat32 {
+			return bad(p.name, p.v, fmt.Sprintf("at most %g (weights are float32)", math.MaxFloat32))
+		}
+	}
 	if math.IsNaN(r.TauTheta) || r.TauTheta <= 0 {
 		return bad("TauTheta", r.TauTheta, "> 0 (+Inf for no decay)")
 	}

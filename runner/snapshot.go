@@ -25,8 +25,9 @@ import (
 // The arrays, in order: W, Theta, U, I, RefEnd, UI, II, RefEndI, LastPre, LastPost. In
 // version 2 (written now) W's values are float32, as the network stores them, and every
 // other array's float64. Version 1 (written before the weights moved to float32) has
-// float64 weights too: it is still read, each weight rounded to the nearest float32, so a
-// network saved by an older evsim continues from weights within 2^-24 (relative) of its own.
+// float64 weights too: it is still read, each weight rounded to the nearest float32 (a
+// weight beyond float32's range is refused), so a network saved by an older evsim
+// continues from the nearest weights this one can hold.
 const (
 	snapMagic   = "EVSIMSNP"
 	SnapVersion = 2
@@ -39,7 +40,7 @@ const (
 // are read.
 const (
 	// MaxSnapshotBytes is the largest snapshot file read, 4 GiB (a 784-input network of
-	// over 600,000 neurons).
+	// about 1.3 million neurons).
 	MaxSnapshotBytes = 1 << 32
 	// MaxImagesSeen bounds Meta.ImagesSeen and Meta.LabelImages (10^12 images, about
 	// 30,000 years of training at 1,000 images a second).
@@ -251,13 +252,25 @@ func weightBytes(version uint32) int64 {
 // m's network, which must fit in a file of size bytes.
 func snapSize(version uint32, mlen int, m Meta, size int64) (int64, error) {
 	wb := weightBytes(version)
-	vals := (size - int64(headerLen+mlen+nArrays*8+4)) / wb // weights the file can hold
-	// W alone needs NIn*NExc values; test by division so that nothing overflows.
-	if vals < 1 || int64(m.NIn) > vals || int64(m.NExc) > vals || int64(m.NIn) > vals/int64(m.NExc) ||
-		int64(m.NIn)*int64(m.NExc)+(8*int64(m.NExc)+int64(m.NIn))*8/wb > vals {
+	fixed := int64(headerLen + mlen + nArrays*8 + 4)
+	nIn, nExc := int64(m.NIn), int64(m.NExc) // both > 0 (Meta.validate)
+	// The arrays need 8 bytes for each of 8·NExc + NIn values and wb for each of NIn·NExc
+	// weights. Subtract them from the bytes the file has, testing each by division, so that
+	// no product can overflow however large the meta's claims.
+	rest := size - fixed
+	tooBig := rest < 0 || nExc > rest/64
+	if !tooBig {
+		rest -= 64 * nExc
+		tooBig = nIn > rest/8
+	}
+	if !tooBig {
+		rest -= 8 * nIn
+		tooBig = nIn > rest/wb/nExc
+	}
+	if tooBig {
 		return 0, bad("%d inputs x %d neurons do not fit the file's %d bytes", m.NIn, m.NExc, size)
 	}
-	want := int64(headerLen+mlen+nArrays*8+4) + wb*int64(m.NIn)*int64(m.NExc) + 8*(8*int64(m.NExc)+int64(m.NIn))
+	want := fixed + wb*nIn*nExc + 8*(8*nExc+nIn) // at most size: no overflow
 	if want != size {
 		return 0, bad("the file holds %d bytes, %d inputs x %d neurons make %d", size, m.NIn, m.NExc, want)
 	}

@@ -69,7 +69,8 @@ func checkDecode(t *testing.T, data []byte) bool {
 		return false
 	}
 	m, n := s.Meta, s.Net
-	if n.NIn != m.NIn || n.NExc != m.NExc || len(n.W) != n.NIn*n.NExc || 8*(len(n.W)+len(n.Theta)+len(n.LastPre)) > len(data) {
+	wb := int(weightBytes(binary.LittleEndian.Uint32(data[len(snapMagic):])))
+	if n.NIn != m.NIn || n.NExc != m.NExc || len(n.W) != n.NIn*n.NExc || wb*len(n.W)+8*(len(n.Theta)+len(n.LastPre)) > len(data) {
 		t.Fatalf("accepted a snapshot larger than its file: %d inputs x %d neurons from %d bytes", m.NIn, m.NExc, len(data))
 	}
 	if m.ImagesSeen < 0 || m.ImagesSeen > MaxImagesSeen || m.LabelImages < 0 || m.LabelImages > MaxImagesSeen {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math"
 	"os"
@@ -58,6 +59,7 @@ func TestDecodeRefusesCrafted(t *testing.T) {
 		{"theta negative", "Theta[0] = -0.5", func(s *Snapshot) { s.Net.Theta[0] = -0.5 }},
 		{"theta +Inf", "Theta[0] = +Inf", func(s *Snapshot) { s.Net.Theta[0] = math.Inf(1) }},
 		{"weight NaN", "W[4] = NaN", func(s *Snapshot) { s.Net.W[4] = float32(math.NaN()) }},
+		{"weight +Inf", "W[1] = +Inf", func(s *Snapshot) { s.Net.W[1] = float32(math.Inf(1)) }},
 		{"weight negative", "W[0] = -1", func(s *Snapshot) { s.Net.W[0] = -1 }},
 		{"U +Inf", "U[0] = +Inf", func(s *Snapshot) { s.Net.U[0] = math.Inf(1) }},
 		{"I NaN", "I[1] = NaN", func(s *Snapshot) { s.Net.I[1] = math.NaN() }},
@@ -311,5 +313,19 @@ func TestReadVersion1(t *testing.T) {
 	w64[2] = 1e39 // finite in float64, +Inf in float32
 	if _, err := DecodeSnapshot(encodeV1(t, s, w64)); !errors.Is(err, ErrSnapshot) || !strings.Contains(err.Error(), "W[2] = 1e+39") {
 		t.Errorf("a weight beyond float32: error %v, want ErrSnapshot naming W[2]", err)
+	}
+}
+
+// TestUnknownVersionRefused: versions other than 1 and 2 are refused, naming the version,
+// even with a right checksum.
+func TestUnknownVersionRefused(t *testing.T) {
+	for _, v := range []uint32{0, 3, 1 << 31} {
+		data := encode(t, validSnapshot())
+		binary.LittleEndian.PutUint32(data[len(snapMagic):], v)
+		binary.LittleEndian.PutUint32(data[len(data)-4:], crc(data[:len(data)-4]))
+		want := fmt.Sprintf("format version %d, this evsim reads versions 1 and %d", v, SnapVersion)
+		if _, err := DecodeSnapshot(data); !errors.Is(err, ErrSnapshot) || !strings.Contains(err.Error(), want) {
+			t.Errorf("version %d: error %v, want ErrSnapshot saying %q", v, err, want)
+		}
 	}
 }

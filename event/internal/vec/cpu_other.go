@@ -4,14 +4,18 @@ package vec
 
 const hasAVX2, hasFMA = false, false
 
-func axpy2AVX2(a, c, w []float64, alpha, beta float64) { panic("vec: no AVX2 on this architecture") }
+func axpyAVX2(a []float64, w []float32, alpha float64) { panic("vec: no AVX2 on this architecture") }
 
-func axpy2FMA(a, c, w []float64, alpha, beta float64) {
+func axpy2AVX2(a, c []float64, w []float32, alpha, beta float64) {
+	panic("vec: no AVX2 on this architecture")
+}
+
+func axpy2FMA(a, c []float64, w []float32, alpha, beta float64) {
 	panic("vec: no FMA kernel on this architecture")
 }
 
 func addConst2AVX2(a, c []float64, alpha, beta float64) { panic("vec: no AVX2 on this architecture") }
 
-func axpy2BudgetAVX2(a, c, b, w []float64, mask []uint8, alpha, beta float64) {
+func axpy2BudgetAVX2(a, c, b []float64, w []float32, mask []uint8, alpha, beta float64) {
 	panic("vec: no AVX2 on this architecture")
 }
