@@ -104,6 +104,12 @@ type Engine struct {
 	// Time factors of the current event time t, relative to the frame.
 	em, es float64 // e^{-(t-tf)/τm}, e^{-(t-tf)/τs}
 
+	// The same factors and the fan-out coefficients of inputs [xk0, xk0+len(xem)), computed
+	// ahead in one pass for frame xtf (see inputFactors); len(xem) == 0: none.
+	xtf                float64
+	xk0                int
+	xem, xes, xal, xbe []float64
+
 	// Record, if not nil, receives every spike (excitatory and inhibitory) in time order.
 	Record *[]model.Spike
 	Stats  Stats
@@ -180,6 +186,7 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 
 	// Load the state into the scaled basis with the frame at 0.
 	e.tf, e.em, e.es = 0, 1, 1
+	e.xem = e.xem[:0]
 	kap := e.ke.Kappa
 	for j := range net.NExc {
 		e.ver[j]++
@@ -250,6 +257,13 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 
 // setTime moves the frame if needed and sets the time factors for event time t.
 func (e *Engine) setTime(t float64) {
+	e.frame(t)
+	e.em = math.Exp(-(t - e.tf) / e.ke.TauM)
+	e.es = math.Exp(-(t - e.tf) / e.ke.TauS)
+}
+
+// frame moves the frame to t if t is more than rebase after it.
+func (e *Engine) frame(t float64) {
 	if t-e.tf > e.rebase {
 		fm := math.Exp(-(t - e.tf) / e.ke.TauM)
 		fs := math.Exp(-(t - e.tf) / e.ke.TauS)
@@ -259,8 +273,50 @@ func (e *Engine) setTime(t float64) {
 		}
 		e.tf = t
 	}
-	e.em = math.Exp(-(t - e.tf) / e.ke.TauM)
-	e.es = math.Exp(-(t - e.tf) / e.ke.TauS)
+}
+
+// maxAhead bounds the inputs whose time factors inputFactors computes in one pass.
+const maxAhead = 256
+
+// inputFactors sets the time factors of input kin at its time t (after frame(t)) and
+// returns its fan-out coefficients: the values setTime and input would compute, bit for
+// bit, taken from a table that it fills for the inputs ahead in one pass. Computed one
+// input at a time, each input's two exponentials and divisions stood between the previous
+// fan-out and the next, their latency exposed; in a pass over many inputs they overlap.
+// The table holds the inputs after kin that arrive before the frame can move (within
+// rebase of it): no other event can move the frame before them, since events are handled
+// in time order and the frame moves only at an event later than tf+rebase.
+func (e *Engine) inputFactors() (alpha, beta float64) {
+	k := e.kin - e.xk0
+	if e.xtf != e.tf || k < 0 || k >= len(e.xem) {
+		e.aheadFactors()
+		k = 0
+	}
+	e.em, e.es = e.xem[k], e.xes[k]
+	return e.xal[k], e.xbe[k]
+}
+
+// aheadFactors fills the table of inputFactors from input kin on.
+func (e *Engine) aheadFactors() {
+	ins := e.tr.Inputs
+	end := min(len(ins), e.kin+maxAhead)
+	n := 1 // input kin, whose time is the current one, is in the frame
+	for e.kin+n < end && ins[e.kin+n].T-e.tf <= e.rebase {
+		n++
+	}
+	if cap(e.xem) < maxAhead {
+		e.xem, e.xes = make([]float64, maxAhead), make([]float64, maxAhead)
+		e.xal, e.xbe = make([]float64, maxAhead), make([]float64, maxAhead)
+	}
+	e.xem, e.xes, e.xal, e.xbe = e.xem[:n], e.xes[:n], e.xal[:n], e.xbe[:n]
+	e.xtf, e.xk0 = e.tf, e.kin
+	tauM, tauS, jin, jk := e.ke.TauM, e.ke.TauS, e.r.JIn, e.r.JIn*e.ke.Kappa
+	for k, in := range ins[e.kin : e.kin+n] {
+		em := math.Exp(-(in.T - e.tf) / tauM)
+		es := math.Exp(-(in.T - e.tf) / tauS)
+		e.xem[k], e.xes[k] = em, es
+		e.xal[k], e.xbe[k] = jk/em, jin/es
+	}
 }
 
 // state returns u and I of excitatory neuron j at the current event time (not refractory).
@@ -337,9 +393,8 @@ func (e *Engine) predictExc(j int, t, u, i float64) {
 // whose budget it used up.
 func (e *Engine) input(t float64, i int) {
 	net := e.net
-	e.setTime(t)
-	alpha := e.r.JIn * e.ke.Kappa / e.em
-	beta := e.r.JIn / e.es
+	e.frame(t)
+	alpha, beta := e.inputFactors()
 	row := net.W[i*net.NExc : (i+1)*net.NExc]
 	// Two axpys and the budgets over a contiguous row in one pass (AVX2 where the CPU has it).
 	e.fanOut(row, alpha, beta)
