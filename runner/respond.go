@@ -22,6 +22,11 @@ type RespondConfig struct {
 	Engine  EngineSpec
 	Regime  model.Regime // frozen (plasticity, threshold rule, normalization off)
 	Workers int          // 0: GOMAXPROCS
+	// Slots, if not nil, bounds the presentations running at once across every call that
+	// shares it: a worker takes a slot (a send) before each image and gives it back (a
+	// receive) after, so that concurrent jobs can share the cores. It does not change the
+	// result.
+	Slots chan struct{}
 	// Progress, if not nil, is called (from any worker) with the number of images done.
 	Progress func(done int)
 }
@@ -82,11 +87,21 @@ func Responses(ctx context.Context, net *model.Network, cfg RespondConfig) ([][]
 					errs[w] = err
 					return
 				}
+				if cfg.Slots != nil {
+					select {
+					case cfg.Slots <- struct{}{}:
+					case <-ctx.Done():
+						return
+					}
+				}
 				intensity := StartIntensity
 				for attempt := 0; ; attempt++ {
 					toRest(mine)
 					tr := in.Trial(img, intensity, imageRNG(cfg.Seed, cfg.Stream, k, attempt))
 					if err := eng.Present(tr, out[k]); err != nil {
+						if cfg.Slots != nil {
+							<-cfg.Slots
+						}
 						errs[w] = fmt.Errorf("runner: image %d: %w", k, err)
 						return
 					}
@@ -96,6 +111,9 @@ func Responses(ctx context.Context, net *model.Network, cfg RespondConfig) ([][]
 					if intensity += 1; intensity > MaxIntensity {
 						break
 					}
+				}
+				if cfg.Slots != nil {
+					<-cfg.Slots
 				}
 				if d := done.Add(1); cfg.Progress != nil {
 					cfg.Progress(int(d))
@@ -135,6 +153,7 @@ type Evaluator struct {
 	Engine  EngineSpec
 	Seed    uint64
 	Workers int
+	Slots   chan struct{} // see RespondConfig.Slots
 	// Progress, if not nil, is called with the images done in the current call.
 	Progress func(done int)
 }
@@ -147,7 +166,7 @@ func (ev Evaluator) Label(ctx context.Context, net *model.Network, r model.Regim
 	if err != nil {
 		return nil, err
 	}
-	counts, err := Responses(ctx, net, RespondConfig{Set: set, Count: n, Seed: ev.Seed, Stream: StreamLabel, Engine: ev.Engine, Regime: r.Frozen(), Workers: ev.Workers, Progress: ev.Progress})
+	counts, err := Responses(ctx, net, RespondConfig{Set: set, Count: n, Seed: ev.Seed, Stream: StreamLabel, Engine: ev.Engine, Regime: r.Frozen(), Workers: ev.Workers, Slots: ev.Slots, Progress: ev.Progress})
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +188,7 @@ func (ev Evaluator) Score(ctx context.Context, net *model.Network, r model.Regim
 	if err != nil {
 		return analysis.Score{}, err
 	}
-	counts, err := Responses(ctx, net, RespondConfig{Set: set, Count: n, Seed: ev.Seed, Stream: StreamTest, Engine: ev.Engine, Regime: r.Frozen(), Workers: ev.Workers, Progress: ev.Progress})
+	counts, err := Responses(ctx, net, RespondConfig{Set: set, Count: n, Seed: ev.Seed, Stream: StreamTest, Engine: ev.Engine, Regime: r.Frozen(), Workers: ev.Workers, Slots: ev.Slots, Progress: ev.Progress})
 	if err != nil {
 		return analysis.Score{}, err
 	}

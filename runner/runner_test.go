@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner/mnist"
@@ -113,6 +114,37 @@ func TestResponsesIndependentOfWorkers(t *testing.T) {
 	}
 	if _, err := Responses(context.Background(), net, RespondConfig{Set: set, Count: 1, Regime: model.Awake(), Engine: EngineSpec{Kind: "event"}}); err == nil {
 		t.Fatal("a plastic regime was accepted for responses")
+	}
+}
+
+// TestResponsesSlots: workers that share one slot give the counts of free workers, and a
+// worker waiting for a slot that never comes stops with the context.
+func TestResponsesSlots(t *testing.T) {
+	set := trainSet(t, 12)
+	net := NewNetwork(mnist.Pixels, 16, 3)
+	cfg := RespondConfig{Set: set, Count: set.Len(), Seed: 3, Stream: StreamLabel, Engine: EngineSpec{Kind: "event"}, Regime: model.Awake().Frozen(), Workers: 3}
+	want, err := Responses(context.Background(), net, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Slots = make(chan struct{}, 1)
+	got, err := Responses(context.Background(), net, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range want {
+		if !slices.Equal(got[k], want[k]) {
+			t.Fatalf("image %d: counts differ with one shared slot", k)
+		}
+	}
+	if len(cfg.Slots) != 0 {
+		t.Fatalf("%d slots still taken after Responses returned", len(cfg.Slots))
+	}
+	cfg.Slots <- struct{}{} // taken by someone else for good
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := Responses(ctx, net, cfg); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiting for a slot that never frees: %v, want the context's error", err)
 	}
 }
 

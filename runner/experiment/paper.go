@@ -253,6 +253,28 @@ type paperRun struct {
 	program           string
 	trainSum, testSum string
 	mu                sync.Mutex
+	// slots, if not nil, is shared by the jobs of a Paper run: one per core (see Paper).
+	slots chan struct{}
+}
+
+// take waits for a slot (none needed without slots).
+func (p *paperRun) take(ctx context.Context) error {
+	if p.slots == nil {
+		return nil
+	}
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// give returns the slot of take.
+func (p *paperRun) give() {
+	if p.slots != nil {
+		<-p.slots
+	}
 }
 
 func (p *paperRun) logf(format string, a ...any) {
@@ -327,6 +349,14 @@ func hashJSON(v any) (string, error) {
 }
 
 // Paper runs (or resumes) the whole experiment and returns one Cell per seed and level.
+//
+// The work is scheduled on W slots (Workers, or GOMAXPROCS when 0), one core each: every
+// seed's chain trains its levels one after another, each level holding a slot, and a cell
+// is started as soon as its awake snapshot is saved. A cell's labelling and testing take a
+// slot per image, and each sleep takes one, so the cells, the chains and the images of
+// one cell share the cores, none idle while work is left. Focus cells, the longest, go
+// first. Nothing computed depends on the schedule: the products are those of the chain
+// and cell tasks run one by one.
 func Paper(ctx context.Context, cfg PaperConfig) ([]Cell, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -334,39 +364,87 @@ func Paper(ctx context.Context, cfg PaperConfig) ([]Cell, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("experiment: results folder: %w", err)
 	}
-	p := &paperRun{cfg: &cfg, program: Program(), trainSum: setSum(cfg.Train), testSum: setSum(cfg.TestSet)}
-	// Stage 1: training, one goroutine per seed (sequential levels within a seed).
+	w := cfg.Workers
+	if w <= 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	p := &paperRun{cfg: &cfg, program: Program(), trainSum: setSum(cfg.Train), testSum: setSum(cfg.TestSet), slots: make(chan struct{}, w)}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	fail := func(err error) {
+		if err != nil {
+			cancel(err)
+		}
+	}
+
+	// The cells whose awake snapshot is ready, waiting for a runner.
+	type job struct{ k, level int }
+	var (
+		mu      sync.Mutex
+		cond    = sync.NewCond(&mu)
+		queue   []job
+		chains  = len(cfg.Seeds) // still training
+		results = make([]Cell, len(cfg.Seeds)*len(cfg.Levels))
+	)
+	next := func() (job, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		for len(queue) == 0 && chains > 0 && ctx.Err() == nil {
+			cond.Wait()
+		}
+		if len(queue) == 0 || ctx.Err() != nil {
+			return job{}, false
+		}
+		i := slices.IndexFunc(queue, func(j job) bool { return j.level == cfg.Focus })
+		i = max(i, 0)
+		j := queue[i]
+		queue = slices.Delete(queue, i, i+1)
+		return j, true
+	}
+	stop := context.AfterFunc(ctx, func() { mu.Lock(); cond.Broadcast(); mu.Unlock() })
+	defer stop()
+
 	var wg sync.WaitGroup
-	errs := make([]error, len(cfg.Seeds))
-	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 	for k, seed := range cfg.Seeds {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			errs[k] = p.trainLevels(ctx, seed)
+			err := p.trainLevels(ctx, seed, func(level int) {
+				mu.Lock()
+				queue = append(queue, job{k, level})
+				cond.Signal()
+				mu.Unlock()
+			})
+			fail(err)
+			mu.Lock()
+			chains--
+			cond.Broadcast()
+			mu.Unlock()
+		}()
+	}
+	for range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				j, ok := next()
+				if !ok {
+					return
+				}
+				c, err := p.cell(ctx, cfg.Seeds[j.k], j.level)
+				if err != nil {
+					fail(err)
+					return
+				}
+				results[j.k*len(cfg.Levels)+slices.Index(cfg.Levels, j.level)] = c
+			}
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
+	if err := context.Cause(ctx); err != nil {
 		return nil, err
 	}
-	// Stage 2: per seed and level, label, sleep, relabel, test (each stage uses every core).
-	var cells []Cell
-	for _, seed := range cfg.Seeds {
-		for _, level := range cfg.Levels {
-			c, err := p.cell(ctx, seed, level)
-			if err != nil {
-				return nil, err
-			}
-			cells = append(cells, c)
-		}
-	}
-	return cells, nil
+	return results, nil
 }
 
 func (cfg *PaperConfig) path(seed uint64, name string) string {
@@ -483,7 +561,9 @@ func abbrev(b []byte) string {
 
 // trainLevels trains one seed's network through the levels, snapshotting at each. An
 // interruption inside a level saves the network as the seed's partial checkpoint.
-func (p *paperRun) trainLevels(ctx context.Context, seed uint64) error {
+// trainLevels trains (or reuses) seed's awake snapshots level by level, calling ready, if
+// not nil, with each level whose snapshot is in Dir.
+func (p *paperRun) trainLevels(ctx context.Context, seed uint64, ready func(level int)) error {
 	cfg := p.cfg
 	if err := os.MkdirAll(filepath.Dir(cfg.path(seed, "x")), 0o755); err != nil {
 		return err
@@ -494,6 +574,9 @@ func (p *paperRun) trainLevels(ctx context.Context, seed uint64) error {
 		if s, why := p.checkAwake(path, seed, level); s != "" {
 			p.reuse(path, true, "")
 			snap = nil // loaded lazily if a later level needs training
+			if ready != nil {
+				ready(level)
+			}
 			continue
 		} else {
 			p.reuse(path, false, why)
@@ -507,10 +590,14 @@ func (p *paperRun) trainLevels(ctx context.Context, seed uint64) error {
 				return err
 			}
 		}
+		if err := p.take(ctx); err != nil {
+			return err
+		}
 		t0 := time.Now()
 		start := snap.Meta.ImagesSeen
 		st, err := runner.Train(ctx, snap.Net, runner.TrainConfig{Set: cfg.Train, Start: start, Count: level - start, Seed: seed, Engine: cfg.Engine, Regime: snap.Meta.Regime,
 			Progress: func(done int) { p.progress(seed, start+done) }})
+		p.give()
 		snap.Meta.ImagesSeen = start + st.Images
 		if err != nil {
 			if ctx.Err() != nil && st.Images > 0 {
@@ -527,6 +614,9 @@ func (p *paperRun) trainLevels(ctx context.Context, seed uint64) error {
 			return err
 		}
 		p.logf("seed %d: trained to %d images (%.0f s)", seed, level, time.Since(t0).Seconds())
+		if ready != nil {
+			ready(level)
+		}
 	}
 	// The partial checkpoint is spent once every level past it is saved.
 	partial := cfg.path(seed, partialName)
@@ -658,7 +748,10 @@ func (p *paperRun) cell(ctx context.Context, seed uint64, level int) (Cell, erro
 	if err != nil {
 		return c, fmt.Errorf("experiment: %s: %w", awakePath, err)
 	}
-	ev := runner.Evaluator{Engine: cfg.Engine, Seed: seed, Workers: cfg.Workers}
+	ev := runner.Evaluator{Engine: cfg.Engine, Seed: seed, Workers: cfg.Workers, Slots: p.slots}
+	if p.slots != nil {
+		ev.Workers = cap(p.slots)
+	}
 	r := awake.Meta.Regime
 	label := func(net *model.Network) ([]int, error) { return ev.Label(ctx, net, r, cfg.Train, cfg.Label) }
 	test := func(net *model.Network, labels []int, set *mnist.Set, n int) (float64, error) {
@@ -668,6 +761,10 @@ func (p *paperRun) cell(ctx context.Context, seed uint64, level int) (Cell, erro
 	sleep := func(net *model.Network, sc runner.SleepConfig) (runner.SleepStats, error) {
 		sc.Mean = runner.MeanImage(cfg.Train, level)
 		sc.Seed, sc.Engine, sc.Awake = seed, cfg.Engine, awake.Meta.Regime
+		if err := p.take(ctx); err != nil {
+			return runner.SleepStats{}, err
+		}
+		defer p.give()
 		return runner.Sleep(ctx, net, sc)
 	}
 	awakeLabels, err := label(awake.Net)

@@ -20,7 +20,7 @@ func PaperChain(ctx context.Context, cfg PaperConfig, seed uint64) error {
 	if err != nil {
 		return err
 	}
-	return p.trainLevels(ctx, seed)
+	return p.trainLevels(ctx, seed, nil)
 }
 
 // PaperCell computes (or reuses) the cell of one seed and level. The seed's awake snapshot

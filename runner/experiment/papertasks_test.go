@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,5 +76,19 @@ func TestPaperTasks(t *testing.T) {
 	if len(todo) != 2 || !todo[0].Chain || len(todo[0].Cells) != 1 || todo[0].Cells[0].Level != 20 ||
 		todo[1].Chain || len(todo[1].Cells) != 1 || todo[1].Cells[0].Level != 20 || !strings.Contains(todo[1].Cells[0].Why, "checksum") {
 		t.Fatalf("pending after damage: %+v, want seed 1's chain and cell 20, seed 2's cell 20 (checksum)", todo)
+	}
+}
+
+// TestPaperScheduleIndependent: the schedule of Paper (one slot, or more slots than cores,
+// chains and cells sharing them) does not change a byte of the products.
+func TestPaperScheduleIndependent(t *testing.T) {
+	want := reference(t)
+	for _, w := range []int{1, 3} {
+		cfg := tinyPaper(t, t.TempDir())
+		cfg.Workers = w
+		if _, _, err := runPaper(t, context.Background(), cfg); err != nil {
+			t.Fatal(err)
+		}
+		sameProducts(t, fmt.Sprintf("workers=%d", w), products(t, cfg.Dir), want)
 	}
 }
