@@ -708,3 +708,24 @@ func TestThetaPlus(t *testing.T) {
 		os.Remove(out)
 	}
 }
+
+// TestPassLabel: the pass shown is that of the next image, counted from the images the
+// network had seen when the bar started (it showed pass 2 at image 43,737 of a run
+// checkpointed every 20,000, adding the images seen so far twice).
+func TestPassLabel(t *testing.T) {
+	for _, c := range []struct {
+		seen0, done int
+		want        string
+	}{
+		{0, 0, "train (pass 1/15)"},
+		{0, 43737, "train (pass 1/15)"},
+		{0, 60000, "train (pass 2/15)"},
+		{40000, 19999, "train (pass 1/15)"},
+		{40000, 20000, "train (pass 2/15)"},
+		{0, 900000, "train (pass 15/15)"},
+	} {
+		if got := passLabel(c.seen0, 60000, 15)(c.done); got != c.want {
+			t.Errorf("seen %d, done %d: %q, want %q", c.seen0, c.done, got, c.want)
+		}
+	}
+}

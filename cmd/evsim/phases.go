@@ -289,6 +289,14 @@ func (e *env) track(bar *progress, what string) func(int) {
 	}
 }
 
+// passLabel labels the training progress bar with the pass of the next image: the bar
+// counts images done since the network had seen seen0, n per pass.
+func passLabel(seen0, n, passes int) func(done int) string {
+	return func(done int) string {
+		return fmt.Sprintf("train (pass %d/%d)", min((seen0+done)/n+1, passes), passes)
+	}
+}
+
 func (e *env) trainPhase() error {
 	o, snap := e.o, e.snap
 	start := snap.Meta.ImagesSeen
@@ -306,9 +314,7 @@ func (e *env) trainPhase() error {
 	remaining := end - snap.Meta.ImagesSeen
 	bar := newProgress("train", remaining, o.quiet)
 	if passes > 1 {
-		bar.label = func(done int) string {
-			return fmt.Sprintf("train (pass %d/%d)", (snap.Meta.ImagesSeen+done)/n+1, passes)
-		}
+		bar.label = passLabel(snap.Meta.ImagesSeen, n, passes)
 	}
 	track := e.track(bar, "train")
 	t0 := time.Now()
