@@ -2,6 +2,7 @@ package vec
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -41,4 +42,27 @@ func BenchmarkAxpy2(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkExp: Exp over one frame's worth of input times (128 arguments in [-18, 0]),
+// against math.Exp one at a time.
+func BenchmarkExp(b *testing.B) {
+	x, dst := make([]float64, 128), make([]float64, 128)
+	for k := range x {
+		x[k] = -18 * float64(k) / 128
+	}
+	b.Run("vec", func(b *testing.B) {
+		for b.Loop() {
+			Exp(dst, x)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/exp")
+	})
+	b.Run("math", func(b *testing.B) {
+		for b.Loop() {
+			for k, v := range x {
+				dst[k] = math.Exp(v)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/exp")
+	})
 }

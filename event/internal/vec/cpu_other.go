@@ -2,7 +2,7 @@
 
 package vec
 
-const hasAVX2, hasFMA = false, false
+const hasAVX2, hasFMA, mathUsesFMA = false, false, false
 
 func axpyAVX2(a []float64, w []float32, alpha float64) { panic("vec: no AVX2 on this architecture") }
 
@@ -19,3 +19,7 @@ func addConst2AVX2(a, c []float64, alpha, beta float64) { panic("vec: no AVX2 on
 func axpy2BudgetAVX2(a, c, b []float64, w []float32, mask []uint8, alpha, beta float64) {
 	panic("vec: no AVX2 on this architecture")
 }
+
+func expAVX2(dst, x []float64, tab *[56]float64) { panic("vec: no AVX2 on this architecture") }
+
+func expFMA(dst, x []float64, tab *[56]float64) { panic("vec: no AVX2 on this architecture") }

@@ -249,3 +249,111 @@ axpy2BudgetAVX2_loop8:
 axpy2BudgetAVX2_done:
 	VZEROUPPER
 	RET
+
+// func expAVX2(dst []float64, x []float64, tab *[56]float64)
+// Requires: AVX, AVX2
+TEXT ·expAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ x_len+32(FP), DX
+	MOVQ tab+48(FP), BX
+	XORQ SI, SI
+	ANDQ $-4, DX
+
+expAVX2_loop:
+	CMPQ       SI, DX
+	JGE        expAVX2_done
+	VMOVUPD    (CX)(SI*8), Y0
+	VMULPD     (BX), Y0, Y2
+	VCVTPD2DQY Y2, X3
+	VCVTDQ2PD  X3, Y1
+	VMULPD     32(BX), Y1, Y2
+	VSUBPD     Y2, Y0, Y0
+	VMULPD     64(BX), Y1, Y2
+	VSUBPD     Y2, Y0, Y0
+	VMULPD     96(BX), Y0, Y0
+	VMOVUPD    128(BX), Y1
+	VMULPD     Y0, Y1, Y1
+	VADDPD     160(BX), Y1, Y1
+	VMULPD     Y0, Y1, Y1
+	VADDPD     192(BX), Y1, Y1
+	VMULPD     Y0, Y1, Y1
+	VADDPD     224(BX), Y1, Y1
+	VMULPD     Y0, Y1, Y1
+	VADDPD     256(BX), Y1, Y1
+	VMULPD     Y0, Y1, Y1
+	VADDPD     288(BX), Y1, Y1
+	VMULPD     Y0, Y1, Y1
+	VADDPD     320(BX), Y1, Y1
+	VMULPD     Y0, Y1, Y1
+	VADDPD     352(BX), Y1, Y1
+	VMULPD     Y1, Y0, Y0
+	VADDPD     384(BX), Y0, Y2
+	VMULPD     Y2, Y0, Y0
+	VADDPD     384(BX), Y0, Y2
+	VMULPD     Y2, Y0, Y0
+	VADDPD     384(BX), Y0, Y2
+	VMULPD     Y2, Y0, Y0
+	VADDPD     384(BX), Y0, Y2
+	VMULPD     Y2, Y0, Y0
+	VADDPD     352(BX), Y0, Y0
+	VPMOVSXDQ  X3, Y1
+	VPADDQ     416(BX), Y1, Y1
+	VPSLLQ     $0x34, Y1, Y1
+	VMULPD     Y1, Y0, Y0
+	VMOVUPD    Y0, (AX)(SI*8)
+	ADDQ       $0x04, SI
+	JMP        expAVX2_loop
+
+expAVX2_done:
+	VZEROUPPER
+	RET
+
+// func expFMA(dst []float64, x []float64, tab *[56]float64)
+// Requires: AVX, AVX2, FMA3
+TEXT ·expFMA(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), AX
+	MOVQ x_base+24(FP), CX
+	MOVQ x_len+32(FP), DX
+	MOVQ tab+48(FP), BX
+	XORQ SI, SI
+	ANDQ $-4, DX
+
+expFMA_loop:
+	CMPQ         SI, DX
+	JGE          expFMA_done
+	VMOVUPD      (CX)(SI*8), Y0
+	VMULPD       (BX), Y0, Y1
+	VCVTPD2DQY   Y1, X2
+	VCVTDQ2PD    X2, Y1
+	VFNMADD231PD 32(BX), Y1, Y0
+	VFNMADD231PD 64(BX), Y1, Y0
+	VMULPD       96(BX), Y0, Y0
+	VMOVUPD      128(BX), Y1
+	VFMADD213PD  160(BX), Y0, Y1
+	VFMADD213PD  192(BX), Y0, Y1
+	VFMADD213PD  224(BX), Y0, Y1
+	VFMADD213PD  256(BX), Y0, Y1
+	VFMADD213PD  288(BX), Y0, Y1
+	VFMADD213PD  320(BX), Y0, Y1
+	VFMADD213PD  352(BX), Y0, Y1
+	VMULPD       Y1, Y0, Y0
+	VADDPD       384(BX), Y0, Y1
+	VMULPD       Y1, Y0, Y0
+	VADDPD       384(BX), Y0, Y1
+	VMULPD       Y1, Y0, Y0
+	VADDPD       384(BX), Y0, Y1
+	VMULPD       Y1, Y0, Y0
+	VADDPD       384(BX), Y0, Y1
+	VFMADD213PD  352(BX), Y1, Y0
+	VPMOVSXDQ    X2, Y1
+	VPADDQ       416(BX), Y1, Y1
+	VPSLLQ       $0x34, Y1, Y1
+	VMULPD       Y1, Y0, Y0
+	VMOVUPD      Y0, (AX)(SI*8)
+	ADDQ         $0x04, SI
+	JMP          expFMA_loop
+
+expFMA_done:
+	VZEROUPPER
+	RET

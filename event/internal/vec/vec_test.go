@@ -1,8 +1,10 @@
 package vec
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -196,4 +198,133 @@ func TestAxpy2BudgetBothPaths(t *testing.T) {
 		}
 	}
 	ForcePortable(false)
+}
+
+// TestExpIsMathExp: Exp gives math.Exp's bits on both paths, for every length (4-lane body
+// and tail) and in place, over the engine's arguments and the whole kernel domain; an
+// argument outside it (NaN, ±Inf, overflow, subnormal results) sends the call to math.Exp.
+func TestExpIsMathExp(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	draw := func(k int) float64 {
+		switch k % 4 {
+		case 0:
+			return -18 * rng.Float64() // the engine's input factors
+		case 1:
+			return -0.2 * rng.Float64()
+		case 2:
+			return 1400 * (rng.Float64() - 0.5)
+		}
+		return []float64{0, -0, 700, -700, 1e-300, -1e-17, 0.5 * math.Ln2, -0.5 * math.Ln2}[rng.IntN(8)]
+	}
+	check := func(what string, x []float64) {
+		t.Helper()
+		want := make([]float64, len(x))
+		for k, v := range x {
+			want[k] = math.Exp(v)
+		}
+		for _, portable := range []bool{false, true} {
+			ForcePortable(portable)
+			got := make([]float64, len(x)+2)
+			Exp(got, x)
+			in := slices.Clone(x)
+			Exp(in, in)
+			for k := range x {
+				if math.Float64bits(got[k]) != math.Float64bits(want[k]) && !(math.IsNaN(got[k]) && math.IsNaN(want[k])) {
+					t.Fatalf("%s, portable=%v: Exp(%v) = %v, math.Exp %v", what, portable, x[k], got[k], want[k])
+				}
+				if math.Float64bits(in[k]) != math.Float64bits(got[k]) && !math.IsNaN(in[k]) {
+					t.Fatalf("%s, portable=%v: in place differs at %v", what, portable, x[k])
+				}
+			}
+		}
+		ForcePortable(false)
+	}
+	for n := range 40 {
+		x := make([]float64, n)
+		for k := range x {
+			x[k] = draw(k)
+		}
+		check(fmt.Sprintf("n=%d", n), x)
+	}
+	x := make([]float64, 400_000)
+	for k := range x {
+		x[k] = draw(k)
+	}
+	check("400,000 arguments", x)
+	for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), 710, -745, -1000} {
+		check(fmt.Sprintf("with %v", bad), []float64{-1, -2, bad, -3, -4, -5, -6, -7})
+	}
+}
+
+// expSequence is math/exp_amd64.s's sequence for an argument in [-700, 700], in Go: with
+// fused multiply-adds where its FMA branch has them (math.FMA), or with each operation
+// rounded.
+func expSequence(x float64, fused bool) float64 {
+	fma := func(a, b, c float64) float64 {
+		if fused {
+			return math.FMA(a, b, c)
+		}
+		return float64(a*b) + c
+	}
+	tab := expTab[:]
+	at := func(k int) float64 { return tab[4*k] }
+	k := math.RoundToEven(float64(x * at(0)))
+	x = fma(-k, at(1), x)
+	x = fma(-k, at(2), x)
+	x *= at(3)
+	p := at(4)
+	for j := 5; j <= 11; j++ {
+		p = fma(p, x, at(j))
+	}
+	x *= p
+	for j := range 4 {
+		if fused && j == 3 {
+			x = math.FMA(x, x+2, 1)
+		} else {
+			x *= x + 2
+		}
+	}
+	if !fused {
+		x += 1
+	}
+	return x * math.Float64frombits(uint64(int64(k)+1023)<<52)
+}
+
+// TestExpKernels: each kernel is the sequence it claims, lane for lane: the fused one is
+// math.Exp on this CPU (if it has FMA; TestExpIsMathExp), and so is its Go transcription,
+// which shows the transcription right; the plain kernel, which math.Exp takes on CPUs
+// without FMA and this CPU may never run, equals the same transcription unfused.
+func TestExpKernels(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("no AVX2")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	x := make([]float64, 100_000)
+	for k := range x {
+		if k%2 == 0 {
+			x[k] = -18 * rng.Float64()
+		} else {
+			x[k] = 1400 * (rng.Float64() - 0.5)
+		}
+	}
+	got := make([]float64, len(x))
+	expAVX2(got, x, &expTab)
+	differ := 0
+	for k, v := range x {
+		if want := expSequence(v, false); got[k] != want {
+			t.Fatalf("plain kernel: exp(%v) = %v, the sequence gives %v", v, got[k], want)
+		}
+		if got[k] != math.Exp(v) {
+			differ++
+		}
+	}
+	if mathUsesFMA {
+		expFMA(got, x, &expTab)
+		for k, v := range x {
+			if want := expSequence(v, true); got[k] != want || want != math.Exp(v) {
+				t.Fatalf("fused kernel: exp(%v) = %v, the sequence %v, math.Exp %v", v, got[k], want, math.Exp(v))
+			}
+		}
+		t.Logf("the plain sequence differs from math.Exp's fused one for %d of %d arguments", differ, len(x))
+	}
 }

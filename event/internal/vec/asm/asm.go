@@ -25,6 +25,8 @@ func main() {
 	axpy2("axpy2FMA", true)
 	addConst2()
 	axpy2Budget()
+	exp("expAVX2", false)
+	exp("expFMA", true)
 	Generate()
 }
 
@@ -249,4 +251,91 @@ func fanOut8(ts targets, pw, i reg.Register, fused bool) (w0, w1 reg.VecVirtual)
 		VMOVUPD(x1, m1)
 	}
 	return w0, w1
+}
+
+// exp emits dst[k] = e^x[k] for k < len(x) rounded down to a multiple of 4, as the Go
+// runtime's math.Exp computes it on amd64 (math/exp_amd64.s: Shibata's method, the
+// argument reduced by ln 2 and by 16, a degree-8 polynomial, four squarings), operation for
+// operation, so that each lane gives math.Exp's bits for arguments in [-700, 700] (no
+// overflow, underflow or subnormal result: the caller checks). fused: the sequence that
+// math.Exp takes on CPUs with FMA, else the one without. tab holds the constants, each 4
+// times (one ymm): log2e, ln2 upper and lower halves, 1/16, the coefficients 1/8!, 1/7!,
+// 1/6!, 1/5!, 1/4!, 1/3!, 1/2, 1, then 2 and the integer 1023.
+func exp(name string, fused bool) {
+	TEXT(name, NOSPLIT, "func(dst, x []float64, tab *[56]float64)")
+	if fused {
+		Doc(name + " is the 4-lane body of Exp on CPUs with FMA (math.Exp's fused sequence).")
+	} else {
+		Doc(name + " is the 4-lane body of Exp on CPUs without FMA (math.Exp's plain sequence).")
+	}
+	pd := Load(Param("dst").Base(), GP64())
+	px := Load(Param("x").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	pt := Load(Param("tab"), GP64())
+	c := func(k int) Mem { return Mem{Base: pt, Disp: 32 * k} }
+	const (
+		cLog2e = iota
+		cLn2U
+		cLn2L
+		cSixteenth
+		cPoly // 8 coefficients, highest degree first
+		cTwo  = cPoly + 8
+		cBias = cTwo + 1
+	)
+	i := GP64()
+	XORQ(i, i)
+	end := GP64()
+	MOVQ(n, end)
+	ANDQ(I32(-4), end)
+	Label(name + "_loop")
+	CMPQ(i, end)
+	JGE(LabelRef(name + "_done"))
+	x, k, t, p := YMM(), YMM(), YMM(), YMM()
+	ki := XMM()
+	VMOVUPD(Mem{Base: px, Index: i, Scale: 8}, x)
+	VMULPD(c(cLog2e), x, t) // x·log2e
+	VCVTPD2DQY(t, ki)       // rounded to the nearest integer (MXCSR), as CVTSD2SL
+	VCVTDQ2PD(ki, k)
+	if fused {
+		VFNMADD231PD(c(cLn2U), k, x) // x -= k·ln2U, one rounding
+		VFNMADD231PD(c(cLn2L), k, x)
+	} else {
+		VMULPD(c(cLn2U), k, t)
+		VSUBPD(t, x, x)
+		VMULPD(c(cLn2L), k, t)
+		VSUBPD(t, x, x)
+	}
+	VMULPD(c(cSixteenth), x, x)
+	VMOVUPD(c(cPoly), p)
+	for j := 1; j < 8; j++ {
+		if fused {
+			VFMADD213PD(c(cPoly+j), x, p) // p = p·x + c, one rounding
+		} else {
+			VMULPD(x, p, p)
+			VADDPD(c(cPoly+j), p, p)
+		}
+	}
+	VMULPD(p, x, x) // y = x·p
+	for j := 0; j < 4; j++ {
+		VADDPD(c(cTwo), x, t) // y+2
+		if fused && j == 3 {
+			VFMADD213PD(c(cPoly+7), t, x) // y = y·(y+2) + 1, one rounding
+		} else {
+			VMULPD(t, x, x) // y = y·(y+2)
+		}
+	}
+	if !fused {
+		VADDPD(c(cPoly+7), x, x) // y + 1
+	}
+	e := YMM()
+	VPMOVSXDQ(ki, e)
+	VPADDQ(c(cBias), e, e) // k + 1023
+	VPSLLQ(Imm(52), e, e)  // 2^k
+	VMULPD(e, x, x)
+	VMOVUPD(x, Mem{Base: pd, Index: i, Scale: 8})
+	ADDQ(Imm(4), i)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
 }
