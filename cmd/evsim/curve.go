@@ -26,7 +26,15 @@ type CurvePoint struct {
 	Images   int     `json:"images_seen"`
 	Pass     int     `json:"pass"` // 1 for the first pass over the training set
 	Accuracy float64 `json:"validation_accuracy"`
+	// HeldOut: the network has not trained on the validation images (the last
+	// -curve-validation of the set) yet. Training passes over the whole set, so from the
+	// first pass's last images on the "validation" accuracy is one on trained images.
+	HeldOut bool `json:"held_out"`
 }
+
+// heldOut says whether a network that has seen seen images of a training sequence cycling
+// through n images has trained on none of the last v.
+func heldOut(seen, n, v int) bool { return seen <= n-v }
 
 func (c *curveFlags) list() ([]int, error) {
 	if strings.TrimSpace(c.points) == "" {
@@ -73,10 +81,15 @@ func (e *env) curvePoint() error {
 		return err
 	}
 	seen := snap.Meta.ImagesSeen
-	e.res.Curve = append(e.res.Curve, CurvePoint{Images: seen, Pass: (seen-1)/e.trainSet.Len() + 1, Accuracy: score.Accuracy})
+	held := heldOut(seen, e.trainSet.Len(), o.curve.validation)
+	e.res.Curve = append(e.res.Curve, CurvePoint{Images: seen, Pass: (seen-1)/e.trainSet.Len() + 1, Accuracy: score.Accuracy, HeldOut: held})
 	e.res.Timing["curve"] += time.Since(t0).Seconds()
 	if !o.quiet {
-		fmt.Fprintf(e.stderr, "curve: %d images seen (pass %d): validation accuracy %.2f %%\n", seen, (seen-1)/e.trainSet.Len()+1, 100*score.Accuracy)
+		note := ""
+		if !held {
+			note = " (not held out: the network has trained on these images)"
+		}
+		fmt.Fprintf(e.stderr, "curve: %d images seen (pass %d): validation accuracy %.2f %%%s\n", seen, (seen-1)/e.trainSet.Len()+1, 100*score.Accuracy, note)
 	}
 	return e.writeCurve()
 }
@@ -89,10 +102,10 @@ func (e *env) writeCurve() error {
 	}
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	w.Write([]string{"images_seen", "pass", "validation_accuracy"})
+	w.Write([]string{"images_seen", "pass", "validation_accuracy", "held_out"})
 	s := analysis.Series{Name: "validation accuracy"}
 	for _, p := range e.res.Curve {
-		w.Write([]string{strconv.Itoa(p.Images), strconv.Itoa(p.Pass), strconv.FormatFloat(p.Accuracy, 'f', 4, 64)})
+		w.Write([]string{strconv.Itoa(p.Images), strconv.Itoa(p.Pass), strconv.FormatFloat(p.Accuracy, 'f', 4, 64), strconv.FormatBool(p.HeldOut)})
 		s.X = append(s.X, float64(p.Images))
 		s.Mean = append(s.Mean, 100*p.Accuracy)
 	}

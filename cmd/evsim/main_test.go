@@ -518,7 +518,7 @@ func TestLearningCurve(t *testing.T) {
 	checkInterrupts(t, args, out, []interruptCase{{"train", 15}, {"train", 30}})
 	var r Results
 	b, _ := os.ReadFile(filepath.Join(dir, "c.snap.curve.csv"))
-	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 4 || lines[0] != "images_seen,pass,validation_accuracy" || !strings.HasPrefix(lines[3], "40,1,") {
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 4 || lines[0] != "images_seen,pass,validation_accuracy,held_out" || !strings.HasPrefix(lines[3], "40,1,") || !strings.HasSuffix(lines[3], ",true") {
 		t.Errorf("curve CSV:\n%s", b)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "c.snap.curve.png")); err != nil {
@@ -534,6 +534,19 @@ func TestLearningCurve(t *testing.T) {
 	p, _ := runner.LoadSnapshot(plain)
 	if !slices.Equal(a.Net.W, p.Net.W) || !slices.Equal(a.Net.Theta, p.Net.Theta) {
 		t.Error("measuring the curve changed the network")
+	}
+}
+
+// TestHeldOut: the validation images (the last v of n) are held out until the training
+// sequence reaches them, and never again.
+func TestHeldOut(t *testing.T) {
+	for _, c := range []struct {
+		seen, v int
+		want    bool
+	}{{1, 2000, true}, {58000, 2000, true}, {58001, 2000, false}, {60000, 2000, false}, {120000, 2000, false}, {59999, 1, true}, {60000, 1, false}} {
+		if got := heldOut(c.seen, 60000, c.v); got != c.want {
+			t.Errorf("heldOut(%d, 60000, %d) = %v, want %v", c.seen, c.v, got, c.want)
+		}
 	}
 }
 
