@@ -25,7 +25,9 @@
 // input of weight w raises that bound by at most P·J·max(w, 0); time and inhibition only
 // lower it.
 // So a neuron with threshold gap G cannot fire before input weight (G-B)/(P·J) has
-// arrived: its budget. The fan-out kernel subtracts every input's weights from the
+// arrived: its budget, kept as an integer count of 2^-24 weight units (rounded down; each
+// input uses up its weight rounded up), so that the bookkeeping is exact and never late.
+// The fan-out kernel subtracts every input's weights from the
 // budgets in the same pass that updates A and C, and marks the neurons whose budget went
 // negative; only those are examined again (about one neuron per input spike at 400
 // neurons, against 6.6 with the input-count calendar this replaced). A neuron whose bound

@@ -78,9 +78,13 @@ type Engine struct {
 	pend      []int32 // neurons with pending[j] (may hold stale entries)
 	pendSpare []int32
 	// wbudget[j]: the input weight that may still arrive before j must be examined again
-	// (see screen); negative for a hot neuron, +Inf while refractory. The fan-out
-	// subtracts each input's weights and sets j's bit in mask when it goes negative.
-	wbudget []float64
+	// (see screen), in units of 2^-24 (vec.BudgetScale), rounded down; negative for a hot
+	// neuron, vec.BudgetMax while refractory (re-armed, not examined, if used up). The
+	// fan-out subtracts each input's weight, rounded up to a unit (vec.Units), and sets j's
+	// bit in mask when it goes negative. Integer arithmetic is exact, so rounding cannot
+	// make a budget last beyond the first input after which j could be hot. Every budget
+	// that goes negative is reset at that input, so none can wrap.
+	wbudget []int32
 	mask    []uint8
 	stepW   float64 // JIn·Peak: the most one unit of input weight can add to the bound
 	refr    []bool  // refractory: a[j] is meaningless until its KindRefEnd event
@@ -134,7 +138,7 @@ func New(net *model.Network, r model.Regime) (*Engine, error) {
 		c:       make([]float64, n),
 		ver:     make([]uint32, n),
 		pending: make([]bool, n),
-		wbudget: make([]float64, n),
+		wbudget: make([]int32, n),
 		mask:    make([]uint8, (n+63)/64*8), // whole words; the fan-out writes (n+7)/8 bytes
 		refr:    make([]bool, n),
 		ti:      make([]float64, n),
@@ -194,7 +198,7 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 		e.pending[j] = false
 		e.c[j] = net.I[j]
 		if net.RefEnd[j] > 0 {
-			e.refr[j], e.wbudget[j] = true, math.Inf(1)
+			e.refr[j], e.wbudget[j] = true, vec.BudgetMax
 			e.q.Push(queue.Item{T: net.RefEnd[j], Kind: KindRefEnd, Idx: int32(j), Ver: e.ver[j]})
 			continue
 		}
@@ -346,6 +350,11 @@ func (e *Engine) horizon() float64 {
 // at most stepW to the bound, time and inhibition only lower it. The fan-out subtracts each
 // input's weight from the budget, so j is next examined after the input that makes it
 // negative, which is no later than the first input after which j could be hot.
+//
+// The budgets decide when a neuron that is not hot is examined, and nothing else: such an
+// examination changes no state (its pending flag is already clear). As long as they are
+// conservative, the examinations find each neuron hot at exactly the inputs after which
+// its bound reaches threshold, so the spikes do not depend on how the budgets are kept.
 func (e *Engine) screen(j int, t float64) {
 	e.Stats.Screens++
 	if e.pending[j] { // the state changed under a live prediction: drop it
@@ -359,9 +368,9 @@ func (e *Engine) screen(j int, t float64) {
 	thr -= 1e-9 * (1 + math.Abs(thr)) // margin for the rounding of u in the scaled basis
 	if bound < thr {
 		if e.stepW > 0 {
-			e.wbudget[j] = (thr - bound) / e.stepW
+			e.wbudget[j] = vec.BudgetOf((thr - bound) / e.stepW) // rounded down
 		} else {
-			e.wbudget[j] = math.Inf(1) // inputs cannot raise the membrane
+			e.wbudget[j] = vec.BudgetMax // inputs cannot raise the membrane
 		}
 		return
 	}
@@ -417,7 +426,12 @@ func (e *Engine) input(t float64, i int) {
 	// Bit j%8 of mask[j/8] is bit j%64 of the little-endian word j/64.
 	for g := 0; g < len(e.mask); g += 8 {
 		for m := binary.LittleEndian.Uint64(e.mask[g:]); m != 0; m &= m - 1 {
-			e.screen(g*8+bits.TrailingZeros64(m), t)
+			j := g*8 + bits.TrailingZeros64(m)
+			if e.refr[j] { // its state means nothing until its refractory period ends
+				e.wbudget[j] = vec.BudgetMax
+				continue
+			}
+			e.screen(j, t)
 		}
 	}
 }
@@ -446,7 +460,7 @@ func (e *Engine) fireExc(t float64, j int) {
 		net.Theta[j] += e.r.ThetaPlus / e.ke.ThetaAt(1, t)
 	}
 	// Reset: u is clamped until t+TRef; the current C keeps evolving in the basis.
-	e.refr[j], e.wbudget[j] = true, math.Inf(1)
+	e.refr[j], e.wbudget[j] = true, vec.BudgetMax
 	net.RefEnd[j] = t + e.ke.TRef
 	e.ver[j]++
 	e.q.Push(queue.Item{T: net.RefEnd[j], Kind: KindRefEnd, Idx: int32(j), Ver: e.ver[j]})

@@ -16,7 +16,10 @@ func BenchmarkAxpy2(b *testing.B) {
 	for _, n := range []int{400, 6400} {
 		rng := rand.New(rand.NewPCG(1, 1))
 		w, a, c := randSlice32(rng, n), randSlice(rng, n), randSlice(rng, n)
-		bud, mask := randSlice(rng, n), make([]uint8, (n+7)/8)
+		bud, mask := make([]int32, n), make([]uint8, (n+7)/8)
+		for k := range bud {
+			bud[k] = BudgetMax
+		}
 		kernels := []struct {
 			name string
 			f    func()

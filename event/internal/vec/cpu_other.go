@@ -16,7 +16,7 @@ func axpy2FMA(a, c []float64, w []float32, alpha, beta float64) {
 
 func addConst2AVX2(a, c []float64, alpha, beta float64) { panic("vec: no AVX2 on this architecture") }
 
-func axpy2BudgetAVX2(a, c, b []float64, w []float32, mask []uint8, alpha, beta float64) {
+func axpy2BudgetAVX2(a, c []float64, b []int32, w []float32, mask []uint8, alpha, beta float64) {
 	panic("vec: no AVX2 on this architecture")
 }
 

@@ -55,10 +55,12 @@ func Axpy2(a, c []float64, w []float32, alpha, beta float64) {
 
 // Axpy2Budget is Axpy2 fused with the engine's screening: for every k < len(w) it sets
 // a[k] += alpha·w[k], c[k] += beta·w[k] (each product rounded, as Axpy2) and
-// b[k] -= max(w[k], 0), and sets bit k%8 of mask[k/8] if b[k] < 0 afterwards (the other
-// bits of those bytes are cleared). a, c and b must be at least as long as w, mask at
-// least (len(w)+7)/8 bytes.
-func Axpy2Budget(a, c, b []float64, w []float32, mask []uint8, alpha, beta float64) {
+// b[k] -= Units(w[k]), and sets bit k%8 of mask[k/8] if b[k] < 0 afterwards (the other
+// bits of those bytes are cleared). The budgets b are in units of 2^-24 of weight. a, c
+// and b must be at least as long as w, mask at least (len(w)+7)/8 bytes. A budget must
+// not be below -2^30 - 1 (so that it cannot wrap): the engine resets each that goes
+// negative.
+func Axpy2Budget(a, c []float64, b []int32, w []float32, mask []uint8, alpha, beta float64) {
 	n := len(w)
 	if len(a) < n || len(c) < n || len(b) < n || len(mask) < (n+7)/8 {
 		panic("vec: Axpy2Budget needs len(a), len(c), len(b) >= len(w) and len(mask) >= (len(w)+7)/8")
@@ -69,6 +71,31 @@ func Axpy2Budget(a, c, b []float64, w []float32, mask []uint8, alpha, beta float
 		done = n &^ 7
 	}
 	axpy2BudgetGo(a[done:n], c[done:n], b[done:n], w[done:n], mask[done/8:], alpha, beta)
+}
+
+// Budgets of Axpy2Budget: BudgetScale units per unit of weight; BudgetMax units is the
+// largest budget, and no input uses up more (Units caps there).
+const (
+	BudgetScale = 1 << 24
+	BudgetMax   = 1 << 30
+)
+
+// Units is the budget an input of weight w uses up: ⌈max(w, 0)·BudgetScale⌉, at most
+// BudgetMax. It is never less than the weight (a negative weight, never one of a valid
+// network's, does not refill a budget, as it lowers the bound only for a while).
+func Units(w float32) int32 {
+	v := min(max(w, 0)*BudgetScale, BudgetMax) // the scaling is exact
+	return int32(math.Ceil(float64(v)))
+}
+
+// BudgetOf is the largest budget in units that does not exceed x units of weight (x >= 0):
+// ⌊x·BudgetScale⌋, at most BudgetMax.
+func BudgetOf(x float64) int32 {
+	q := math.Floor(x * BudgetScale)
+	if !(q < BudgetMax) {
+		return BudgetMax
+	}
+	return int32(q)
 }
 
 // Exp sets dst[k] = math.Exp(x[k]) for every k < len(x), bit for bit. dst must be at least
@@ -173,12 +200,12 @@ func addConst2Go(a, c []float64, alpha, beta float64) {
 
 // axpy2BudgetGo is Axpy2Budget's portable path, from a multiple of 8 (mask[0] is w[0]'s):
 // axpy2Go for the state, then the budgets and their mask.
-func axpy2BudgetGo(a, c, b []float64, w []float32, mask []uint8, alpha, beta float64) {
+func axpy2BudgetGo(a, c []float64, b []int32, w []float32, mask []uint8, alpha, beta float64) {
 	axpy2Go(a, c, w, alpha, beta)
 	b = b[:len(w)]
 	clear(mask[:(len(w)+7)/8])
 	for k, x := range w {
-		if b[k] -= max(float64(x), 0); b[k] < 0 { // a negative weight does not refill a budget
+		if b[k] -= Units(x); b[k] < 0 {
 			mask[k/8] |= 1 << (k % 8)
 		}
 	}

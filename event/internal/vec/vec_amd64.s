@@ -192,7 +192,7 @@ addConst2AVX2_done:
 	VZEROUPPER
 	RET
 
-// func axpy2BudgetAVX2(a []float64, c []float64, b []float64, w []float32, mask []uint8, alpha float64, beta float64)
+// func axpy2BudgetAVX2(a []float64, c []float64, b []int32, w []float32, mask []uint8, alpha float64, beta float64)
 // Requires: AVX, AVX2, SSE2
 TEXT ·axpy2BudgetAVX2(SB), NOSPLIT, $0-136
 	MOVQ         a_base+0(FP), AX
@@ -205,7 +205,13 @@ TEXT ·axpy2BudgetAVX2(SB), NOSPLIT, $0-136
 	VBROADCASTSD X0, Y0
 	MOVSD        beta+128(FP), X1
 	VBROADCASTSD X1, Y1
-	VXORPD       Y2, Y2, Y2
+	VXORPS       Y2, Y2, Y2
+	MOVL         $0x4b800000, R8
+	VMOVD        R8, X3
+	VBROADCASTSS X3, Y3
+	MOVL         $0x4e800000, R8
+	VMOVD        R8, X4
+	VBROADCASTSS X4, Y4
 	XORQ         R8, R8
 	XORQ         R9, R9
 	ANDQ         $-8, DI
@@ -213,34 +219,30 @@ TEXT ·axpy2BudgetAVX2(SB), NOSPLIT, $0-136
 axpy2BudgetAVX2_loop8:
 	CMPQ      R8, DI
 	JGE       axpy2BudgetAVX2_done
-	VCVTPS2PD (BX)(R8*4), Y3
-	VCVTPS2PD 16(BX)(R8*4), Y4
-	VMULPD    Y0, Y3, Y5
-	VMULPD    Y0, Y4, Y6
-	VADDPD    (AX)(R8*8), Y5, Y5
-	VADDPD    32(AX)(R8*8), Y6, Y6
-	VMOVUPD   Y5, (AX)(R8*8)
-	VMOVUPD   Y6, 32(AX)(R8*8)
-	VMULPD    Y1, Y3, Y5
-	VMULPD    Y1, Y4, Y6
+	VCVTPS2PD (BX)(R8*4), Y5
+	VCVTPS2PD 16(BX)(R8*4), Y6
+	VMULPD    Y0, Y5, Y7
+	VMULPD    Y0, Y6, Y8
+	VADDPD    (AX)(R8*8), Y7, Y7
+	VADDPD    32(AX)(R8*8), Y8, Y8
+	VMOVUPD   Y7, (AX)(R8*8)
+	VMOVUPD   Y8, 32(AX)(R8*8)
+	VMULPD    Y1, Y5, Y5
+	VMULPD    Y1, Y6, Y6
 	VADDPD    (CX)(R8*8), Y5, Y5
 	VADDPD    32(CX)(R8*8), Y6, Y6
 	VMOVUPD   Y5, (CX)(R8*8)
 	VMOVUPD   Y6, 32(CX)(R8*8)
-	VMOVUPD   (DX)(R8*8), Y5
-	VMOVUPD   32(DX)(R8*8), Y6
-	VMAXPD    Y2, Y3, Y3
-	VMAXPD    Y2, Y4, Y4
-	VSUBPD    Y3, Y5, Y5
-	VSUBPD    Y4, Y6, Y6
-	VMOVUPD   Y5, (DX)(R8*8)
-	VMOVUPD   Y6, 32(DX)(R8*8)
-	VCMPPD    $0x01, Y2, Y5, Y5
-	VCMPPD    $0x01, Y2, Y6, Y6
-	VMOVMSKPD Y5, R10
-	VMOVMSKPD Y6, R11
-	SHLL      $0x04, R11
-	ORL       R11, R10
+	VMOVUPS   (BX)(R8*4), Y5
+	VMAXPS    Y2, Y5, Y5
+	VMULPS    Y3, Y5, Y5
+	VMINPS    Y4, Y5, Y5
+	VROUNDPS  $0x02, Y5, Y5
+	VCVTPS2DQ Y5, Y5
+	VMOVDQU   (DX)(R8*4), Y6
+	VPSUBD    Y5, Y6, Y6
+	VMOVDQU   Y6, (DX)(R8*4)
+	VMOVMSKPS Y6, R10
 	MOVB      R10, (SI)(R9*1)
 	INCQ      R9
 	ADDQ      $0x08, R8

@@ -135,9 +135,10 @@ func TestLengthPanics(t *testing.T) {
 }
 
 // Axpy2Budget equals its definition on both paths, at every length: the fan-out as Axpy2,
-// the budget decrement, and the mask bit of every negative budget (infinite budgets, zero
-// weights and budgets that land exactly on zero included), with the mask's unused high
-// bits clear and the elements beyond len(w) untouched.
+// the budget decrement by Units, and the mask bit of every negative budget (the largest
+// budgets, weights beyond the cap, zero and negative weights, and budgets that land exactly
+// on zero included), with the mask's unused high bits clear and the elements beyond len(w)
+// untouched.
 func TestAxpy2BudgetBothPaths(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, portable := range []bool{false, true} {
@@ -147,47 +148,56 @@ func TestAxpy2BudgetBothPaths(t *testing.T) {
 			for k := range w {
 				w[k] = float32(rng.Float64() * math.Ldexp(1, rng.IntN(8)-4))
 			}
-			a0, c0 := randSlice(rng, n+3), randSlice(rng, n+3)
-			b0 := make([]float64, n+3)
-			for k := range b0 {
-				switch rng.IntN(5) {
-				case 0:
-					b0[k] = math.Inf(1)
-				case 1:
-					b0[k] = -1
-				case 2:
-					if k < n {
-						b0[k] = float64(w[k]) // lands on exactly 0: not negative
-					}
-				default:
-					b0[k] = rng.Float64() * 2
-				}
-			}
 			if n > 2 {
 				w[1] = 0
 			}
 			if n > 5 {
 				w[4] = -0.5 // negative: the budget is left alone
 			}
+			if n > 9 {
+				w[8] = 1e30 // beyond the cap: uses up BudgetMax
+			}
+			if n > 12 {
+				w[11] = float32(math.Copysign(0, -1))
+			}
+			if n > 20 {
+				w[19] = 1e-10 // below one unit: uses up one
+			}
+			a0, c0 := randSlice(rng, n+3), randSlice(rng, n+3)
+			b0 := make([]int32, n+3)
+			for k := range b0 {
+				switch rng.IntN(5) {
+				case 0:
+					b0[k] = BudgetMax
+				case 1:
+					b0[k] = -1
+				case 2:
+					if k < n {
+						b0[k] = Units(w[k]) // lands on exactly 0: not negative
+					}
+				default:
+					b0[k] = BudgetOf(rng.Float64() * 2)
+				}
+			}
 			alpha, beta := rng.NormFloat64()*1e3, -rng.Float64()
-			wantA, wantC, wantB := append([]float64(nil), a0...), append([]float64(nil), c0...), append([]float64(nil), b0...)
+			wantA, wantC, wantB := append([]float64(nil), a0...), append([]float64(nil), c0...), append([]int32(nil), b0...)
 			ref(wantA, wantC, w, alpha, beta)
 			wantM := make([]uint8, (n+7)/8+1)
 			for k := range w {
-				wantB[k] -= max(float64(w[k]), 0)
-				if wantB[k] < 0 {
+				use := int32(math.Ceil(math.Min(math.Max(float64(w[k]), 0)*(1<<24), 1<<30)))
+				if wantB[k] -= use; wantB[k] < 0 {
 					wantM[k/8] |= 1 << (k % 8)
 				}
 			}
 			wantM[len(wantM)-1] = 0xAA // beyond (n+7)/8: untouched
-			a, c, b := append([]float64(nil), a0...), append([]float64(nil), c0...), append([]float64(nil), b0...)
+			a, c, b := append([]float64(nil), a0...), append([]float64(nil), c0...), append([]int32(nil), b0...)
 			m := make([]uint8, len(wantM))
 			for k := range m {
 				m[k] = 0xFF
 			}
 			m[len(m)-1] = 0xAA
 			Axpy2Budget(a, c, b, w, m, alpha, beta)
-			if !same(a, wantA) || !same(c, wantC) || !same(b, wantB) {
+			if !same(a, wantA) || !same(c, wantC) || !slices.Equal(b, wantB) {
 				t.Fatalf("portable=%v n=%d: Axpy2Budget's arrays differ from the definition", portable, n)
 			}
 			for k := range m {
@@ -198,6 +208,34 @@ func TestAxpy2BudgetBothPaths(t *testing.T) {
 		}
 	}
 	ForcePortable(false)
+}
+
+// TestBudgetUnits: an input uses up at least its weight, and a budget is at most what it
+// stands for: the rounding is always on the side of examining too early.
+func TestBudgetUnits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for range 100_000 {
+		w := float32(rng.Float64() * math.Ldexp(1, rng.IntN(40)-30))
+		want := math.Min(float64(w)*BudgetScale, BudgetMax)
+		if u := Units(w); float64(u) < want || float64(u) > want+1 {
+			t.Fatalf("Units(%g) = %d, want ⌈%g⌉", w, u, want)
+		}
+		x := rng.Float64() * math.Ldexp(1, rng.IntN(12)-6)
+		if b := BudgetOf(x); float64(b) > x*BudgetScale || float64(b) < x*BudgetScale-1 {
+			t.Fatalf("BudgetOf(%g) = %d, want ⌊%g⌋", x, b, x*BudgetScale)
+		}
+	}
+	for _, c := range []struct {
+		w    float32
+		want int32
+	}{{0, 0}, {-1, 0}, {float32(math.Copysign(0, -1)), 0}, {1, BudgetScale}, {64, BudgetMax}, {1e30, BudgetMax}, {float32(math.Inf(1)), BudgetMax}, {1e-30, 1}} {
+		if got := Units(c.w); got != c.want {
+			t.Errorf("Units(%g) = %d, want %d", c.w, got, c.want)
+		}
+	}
+	if BudgetOf(1e9) != BudgetMax || BudgetOf(math.Inf(1)) != BudgetMax || BudgetOf(0) != 0 {
+		t.Error("BudgetOf does not cap at BudgetMax or floor at 0")
+	}
 }
 
 // TestExpIsMathExp: Exp gives math.Exp's bits on both paths, for every length (4-lane body

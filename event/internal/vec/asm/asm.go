@@ -155,11 +155,12 @@ func addConst2() {
 }
 
 // axpy2Budget emits, for k < len(w) rounded down to a multiple of 8: a[k] += alpha·w[k],
-// c[k] += beta·w[k] (products rounded), b[k] -= max(w[k], 0), and bit k%8 of mask[k/8] set
-// iff b[k] < 0 afterwards. The caller checks the lengths and does the tail.
+// c[k] += beta·w[k] (products rounded), b[k] -= ⌈min(max(w[k], 0)·2^24, 2^30)⌉ (an int32
+// budget in units of 2^-24 of weight), and bit k%8 of mask[k/8] set iff b[k] < 0
+// afterwards. The caller checks the lengths and does the tail.
 func axpy2Budget() {
 	name := "axpy2BudgetAVX2"
-	TEXT(name, NOSPLIT, "func(a, c, b []float64, w []float32, mask []uint8, alpha, beta float64)")
+	TEXT(name, NOSPLIT, "func(a, c []float64, b []int32, w []float32, mask []uint8, alpha, beta float64)")
 	Doc(name + " is the 8-lane body of Axpy2Budget (AVX2): the fan-out, the budget update and the mask.")
 	pa := Load(Param("a").Base(), GP64())
 	pc := Load(Param("c").Base(), GP64())
@@ -170,36 +171,38 @@ func axpy2Budget() {
 	al, be := YMM(), YMM()
 	VBROADCASTSD(Load(Param("alpha"), XMM()), al)
 	VBROADCASTSD(Load(Param("beta"), XMM()), be)
-	zero := YMM()
-	VXORPD(zero, zero, zero)
+	zero, scale, cap_ := YMM(), YMM(), YMM()
+	VXORPS(zero, zero, zero)
+	t := GP32()
+	MOVL(U32(0x4b800000), t) // 2^24 as a float32
+	VMOVD(t, scale.AsX())
+	VBROADCASTSS(scale.AsX(), scale)
+	MOVL(U32(0x4e800000), t) // 2^30
+	VMOVD(t, cap_.AsX())
+	VBROADCASTSS(cap_.AsX(), cap_)
 	i := GP64()
 	XORQ(i, i)
 	g := GP64() // mask byte index
 	XORQ(g, g)
 	loop8(name, n, i, name+"_done")
-	w0, w1 := fanOut8(targets{{pa, al}, {pc, be}}, pw, i, false)
-	b0, b1 := YMM(), YMM()
-	mb0 := Mem{Base: pb, Index: i, Scale: 8}
-	mb1 := Mem{Base: pb, Index: i, Scale: 8, Disp: 32}
-	VMOVUPD(mb0, b0)
-	VMOVUPD(mb1, b1)
-	// b -= max(w, 0): a negative weight (never one of a valid network's) must not refill
-	// a budget, as it lowers the bound only for a while.
-	p0, p1 := YMM(), YMM()
-	VMAXPD(zero, w0, p0)
-	VMAXPD(zero, w1, p1)
-	VSUBPD(p0, b0, b0)
-	VSUBPD(p1, b1, b1)
-	VMOVUPD(b0, mb0)
-	VMOVUPD(b1, mb1)
-	VCMPPD(Imm(1), zero, b0, b0) // b0 < 0 (LT_OS)
-	VCMPPD(Imm(1), zero, b1, b1)
-	lo, hi := GP32(), GP32()
-	VMOVMSKPD(b0, lo)
-	VMOVMSKPD(b1, hi)
-	SHLL(Imm(4), hi)
-	ORL(hi, lo)
-	MOVB(lo.As8(), Mem{Base: pm, Index: g, Scale: 1})
+	fanOut8(targets{{pa, al}, {pc, be}}, pw, i, false)
+	// The weight each input uses up, rounded up to a whole unit: never less than max(w, 0)
+	// (a negative weight, never one of a valid network's, must not refill a budget, as it
+	// lowers the bound only for a while), capped at 2^30 units, which exceeds any budget.
+	u, ui, bv := YMM(), YMM(), YMM()
+	VMOVUPS(Mem{Base: pw, Index: i, Scale: 4}, u)
+	VMAXPS(zero, u, u)  // u > 0 ? u : +0
+	VMULPS(scale, u, u) // exact: a power of two
+	VMINPS(cap_, u, u)
+	VROUNDPS(Imm(2), u, u) // toward +Inf
+	VCVTPS2DQ(u, ui)       // exact: an integer below 2^31
+	mb := Mem{Base: pb, Index: i, Scale: 4}
+	VMOVDQU(mb, bv)
+	VPSUBD(ui, bv, bv)
+	VMOVDQU(bv, mb)
+	r := GP32()
+	VMOVMSKPS(bv, r) // the sign bits: b < 0
+	MOVB(r.As8(), Mem{Base: pm, Index: g, Scale: 1})
 	INCQ(g)
 	ADDQ(Imm(8), i)
 	JMP(LabelRef(name + "_loop8"))
