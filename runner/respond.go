@@ -24,7 +24,9 @@ type RespondConfig struct {
 	Workers int          // 0: GOMAXPROCS
 	// Slots, if not nil, bounds the presentations running at once across every call that
 	// shares it: a worker takes a slot (a send) before each image and gives it back (a
-	// receive) after, so that concurrent jobs can share the cores. It does not change the
+	// receive) after, so that concurrent jobs can share the cores. It must be buffered, and
+	// the caller must not hold one of its slots during the call (it would wait for itself).
+	// A worker copies the network only once it has its first slot. It does not change the
 	// result.
 	Slots chan struct{}
 	// Progress, if not nil, is called (from any worker) with the number of images done.
@@ -70,12 +72,8 @@ func Responses(ctx context.Context, net *model.Network, cfg RespondConfig) ([][]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			mine := net.Clone()
-			eng, err := cfg.Engine.New(mine, cfg.Regime)
-			if err != nil {
-				errs[w] = err
-				return
-			}
+			var mine *model.Network // copied at the first image this worker presents
+			var eng Engine
 			var in inputs
 			for {
 				k := int(next.Add(1) - 1)
@@ -83,7 +81,7 @@ func Responses(ctx context.Context, net *model.Network, cfg RespondConfig) ([][]
 					return
 				}
 				img := cfg.Set.Image(k)
-				if err := checkImage("image", k, img, mine.NIn); err != nil {
+				if err := checkImage("image", k, img, net.NIn); err != nil {
 					errs[w] = err
 					return
 				}
@@ -91,6 +89,17 @@ func Responses(ctx context.Context, net *model.Network, cfg RespondConfig) ([][]
 					select {
 					case cfg.Slots <- struct{}{}:
 					case <-ctx.Done():
+						return
+					}
+				}
+				if mine == nil {
+					mine = net.Clone()
+					var err error
+					if eng, err = cfg.Engine.New(mine, cfg.Regime); err != nil {
+						if cfg.Slots != nil {
+							<-cfg.Slots
+						}
+						errs[w] = err
 						return
 					}
 				}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evsim/evsim/event"
 	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner/mnist"
 )
@@ -139,6 +140,18 @@ func TestResponsesSlots(t *testing.T) {
 	}
 	if len(cfg.Slots) != 0 {
 		t.Fatalf("%d slots still taken after Responses returned", len(cfg.Slots))
+	}
+	loud := cfg
+	loud.Regime.JIn *= 1000 // every neuron fires as fast as it can: a runaway error
+	loud.Regime.JIE, loud.Regime.Exc.TRef = 0, 0.1
+	// (a slot kept by the failed worker would leave the others waiting: the deadline ends that)
+	lctx, lcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer lcancel()
+	if _, err := Responses(lctx, net, loud); !errors.Is(err, event.ErrRunaway) {
+		t.Fatalf("a runaway regime: %v, want ErrRunaway", err)
+	}
+	if len(cfg.Slots) != 0 {
+		t.Fatalf("%d slots still taken after a failed presentation", len(cfg.Slots))
 	}
 	cfg.Slots <- struct{}{} // taken by someone else for good
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)

@@ -124,8 +124,9 @@ type Cell struct {
 	Ablation    *Ablation         `json:"ablation,omitempty"` // focus level
 	Replay      *Arm              `json:"replay,omitempty"`   // focus level, with PaperConfig.Replay
 	Theta       *Arm              `json:"theta,omitempty"`    // focus level, with PaperConfig.Theta
-	// Seconds is the time this run spent computing the cell (0 when it was reused). It is
-	// not written, so that a resumed run writes the same bytes as an uninterrupted one.
+	// Seconds is the wall time this run took for the cell, waits for a free core included
+	// (0 when it was reused). It is not written, so that a resumed run writes the same
+	// bytes as an uninterrupted one.
 	Seconds float64 `json:"-"`
 }
 
@@ -355,7 +356,7 @@ func hashJSON(v any) (string, error) {
 // is started as soon as its awake snapshot is saved. A cell's labelling and testing take a
 // slot per image, and each sleep takes one, so the cells, the chains and the images of
 // one cell share the cores, none idle while work is left. Focus cells, the longest, go
-// first. Nothing computed depends on the schedule: the products are those of the chain
+// first. At most W chains and 3 cells are in progress at once, which bounds the memory. Nothing computed depends on the schedule: the products are those of the chain
 // and cell tasks run one by one.
 func Paper(ctx context.Context, cfg PaperConfig) ([]Cell, error) {
 	if err := cfg.Validate(); err != nil {
@@ -405,10 +406,23 @@ func Paper(ctx context.Context, cfg PaperConfig) ([]Cell, error) {
 	defer stop()
 
 	var wg sync.WaitGroup
+	// At most w chains at once, each holding its network between levels (memory bounded by
+	// the cores, not the seeds); cells fill the slots that the chains leave.
+	chainSem := make(chan struct{}, w)
 	for k, seed := range cfg.Seeds {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			select {
+			case chainSem <- struct{}{}:
+				defer func() { <-chainSem }()
+			case <-ctx.Done():
+				mu.Lock()
+				chains--
+				cond.Broadcast()
+				mu.Unlock()
+				return
+			}
 			err := p.trainLevels(ctx, seed, func(level int) {
 				mu.Lock()
 				queue = append(queue, job{k, level})
@@ -422,7 +436,9 @@ func Paper(ctx context.Context, cfg PaperConfig) ([]Cell, error) {
 			mu.Unlock()
 		}()
 	}
-	for range w {
+	// Up to 3 cells at once: one can sleep (one slot) while the others label and test on
+	// the rest; each cell's labelling copies the network once per worker (W workers).
+	for range min(w, 3) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

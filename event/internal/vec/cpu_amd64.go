@@ -7,7 +7,3 @@ var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasAVX
 
 // hasFMA: the measurement-only fused kernel may run.
 var hasFMA = hasAVX2 && cpu.X86.HasFMA
-
-// mathUsesFMA: math.Exp takes its fused sequence on this CPU (math/exp_amd64.go), so Exp's
-// kernel must too.
-var mathUsesFMA = cpu.X86.HasAVX && cpu.X86.HasFMA

@@ -2,7 +2,7 @@
 
 package vec
 
-const hasAVX2, hasFMA, mathUsesFMA = false, false, false
+const hasAVX2, hasFMA = false, false
 
 func axpyAVX2(a []float64, w []float32, alpha float64) { panic("vec: no AVX2 on this architecture") }
 

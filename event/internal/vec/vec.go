@@ -101,24 +101,58 @@ func BudgetOf(x float64) int32 {
 // Exp sets dst[k] = math.Exp(x[k]) for every k < len(x), bit for bit. dst must be at least
 // as long as x; it may be x. With AVX2, when every x[k] is in [-700, 700], 4 lanes at a
 // time: math.Exp's own amd64 algorithm (math/exp_amd64.s), with or without fused
-// multiply-adds as math.Exp chooses on this CPU, vectorized. Elsewhere, math.Exp.
+// multiply-adds, whichever gives math.Exp's results here (expKernel). Elsewhere, math.Exp.
 func Exp(dst, x []float64) {
 	n := len(x)
 	if len(dst) < n {
 		panic("vec: Exp needs len(dst) >= len(x)")
 	}
 	done := 0
-	if useAVX2 && n >= 4 && expDomain(x) {
-		if mathUsesFMA {
-			expFMA(dst, x, &expTab)
-		} else {
-			expAVX2(dst, x, &expTab)
-		}
+	if useAVX2 && expKernel != nil && n >= 4 && expDomain(x) {
+		expKernel(dst, x, &expTab)
 		done = n &^ 3
 	}
 	for k := done; k < n; k++ {
 		dst[k] = math.Exp(x[k])
 	}
+}
+
+// expKernel is the kernel that gives math.Exp's results on this machine, nil if none does
+// (Exp then calls math.Exp). It is found by trying them, not from CPU flags: math.Exp
+// follows the runtime's view of the CPU, which can differ from golang.org/x/sys/cpu's
+// (with GOAMD64=v3 the runtime keeps FMA even under GODEBUG=cpu.fma=off).
+var expKernel = pickExpKernel()
+
+// expProbe are arguments on which the fused and plain sequences differ (TestExpKernels
+// checks that they do): 256 spread over the engine's range, and -ln2/2.
+var expProbe = func() []float64 {
+	x := make([]float64, 0, 260)
+	for k := range 256 {
+		x = append(x, -18*(float64(k)+0.5)/256)
+	}
+	return append(x, -0.5*math.Ln2, -0.34657359027997264, 0, -1)
+}()
+
+func pickExpKernel() func(dst, x []float64, tab *[56]float64) {
+	if !hasAVX2 {
+		return nil
+	}
+	kernels := []func(dst, x []float64, tab *[56]float64){expAVX2}
+	if hasFMA {
+		kernels = append(kernels, expFMA)
+	}
+	got := make([]float64, len(expProbe))
+	for _, k := range kernels {
+		k(got, expProbe, &expTab)
+		ok := true
+		for i, v := range expProbe[:len(expProbe)&^3] {
+			ok = ok && got[i] == math.Exp(v)
+		}
+		if ok {
+			return k
+		}
+	}
+	return nil
 }
 
 // expDomain: every x[k] is in [-700, 700] (not NaN), where the kernels need no special case.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"slices"
 	"testing"
 )
@@ -356,7 +358,7 @@ func TestExpKernels(t *testing.T) {
 			differ++
 		}
 	}
-	if mathUsesFMA {
+	if hasFMA {
 		expFMA(got, x, &expTab)
 		for k, v := range x {
 			if want := expSequence(v, true); got[k] != want || want != math.Exp(v) {
@@ -364,5 +366,33 @@ func TestExpKernels(t *testing.T) {
 			}
 		}
 		t.Logf("the plain sequence differs from math.Exp's fused one for %d of %d arguments", differ, len(x))
+	}
+}
+
+// TestExpProbe: the probe that picks Exp's kernel tells the two sequences apart, and the
+// kernel it picked gives math.Exp's results; with FMA hidden from golang.org/x/sys/cpu
+// (GODEBUG=cpu.fma=off, in a child process), Exp still does.
+func TestExpProbe(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("no AVX2")
+	}
+	if hasFMA {
+		a, b := make([]float64, len(expProbe)), make([]float64, len(expProbe))
+		expAVX2(a, expProbe, &expTab)
+		expFMA(b, expProbe, &expTab)
+		if slices.Equal(a[:len(a)&^3], b[:len(b)&^3]) {
+			t.Fatal("the probe does not tell the fused kernel from the plain one")
+		}
+	}
+	if expKernel == nil {
+		t.Log("no kernel gives math.Exp's results here: Exp calls math.Exp")
+	}
+	if os.Getenv("EVSIM_EXP_CHILD") != "" {
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run", "^(TestExpIsMathExp|TestExpProbe)$", "-test.count", "1")
+	cmd.Env = append(os.Environ(), "GODEBUG=cpu.fma=off", "EVSIM_EXP_CHILD=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("with GODEBUG=cpu.fma=off: %v\n%s", err, out)
 	}
 }
