@@ -88,14 +88,17 @@ func Units(w float32) int32 {
 	return int32(math.Ceil(float64(v)))
 }
 
-// BudgetOf is the largest budget in units that does not exceed x units of weight (x >= 0):
-// ⌊x·BudgetScale⌋, at most BudgetMax.
+// BudgetOf is the largest budget in units that does not exceed x units of weight:
+// ⌊x·BudgetScale⌋, at most BudgetMax; 0 for x <= 0 or NaN.
 func BudgetOf(x float64) int32 {
-	q := math.Floor(x * BudgetScale)
-	if !(q < BudgetMax) {
+	q := x * BudgetScale // exact: a power of two
+	switch {
+	case !(q > 0):
+		return 0
+	case !(q < BudgetMax):
 		return BudgetMax
 	}
-	return int32(q)
+	return int32(q) // truncation: the floor of a positive number
 }
 
 // Exp sets dst[k] = math.Exp(x[k]) for every k < len(x), bit for bit. dst must be at least

@@ -238,6 +238,12 @@ func TestBudgetUnits(t *testing.T) {
 	if BudgetOf(1e9) != BudgetMax || BudgetOf(math.Inf(1)) != BudgetMax || BudgetOf(0) != 0 {
 		t.Error("BudgetOf does not cap at BudgetMax or floor at 0")
 	}
+	if BudgetOf(-1e-3) != 0 || BudgetOf(math.NaN()) != 0 || BudgetOf(math.Inf(-1)) != 0 {
+		t.Error("BudgetOf of a negative or NaN gap is not 0 (examine at the next input)")
+	}
+	if BudgetOf(1-1.0/BudgetScale) != BudgetScale-1 || BudgetOf(1-0.5/BudgetScale) != BudgetScale-1 || BudgetOf(1) != BudgetScale || BudgetOf(1.5/BudgetScale) != 1 {
+		t.Error("BudgetOf does not round down")
+	}
 }
 
 // TestExpIsMathExp: Exp gives math.Exp's bits on both paths, for every length (4-lane body
