@@ -23,14 +23,37 @@ type RespondConfig struct {
 	Regime  model.Regime // frozen (plasticity, threshold rule, normalization off)
 	Workers int          // 0: GOMAXPROCS
 	// Slots, if not nil, bounds the presentations running at once across every call that
-	// shares it: a worker takes a slot (a send) before each image and gives it back (a
-	// receive) after, so that concurrent jobs can share the cores. It must be buffered, and
-	// the caller must not hold one of its slots during the call (it would wait for itself).
-	// A worker copies the network only once it has its first slot. It does not change the
-	// result.
-	Slots chan struct{}
+	// shares it: a worker takes a slot before each image and gives it back after, so that
+	// concurrent jobs can share the cores. The caller must not hold one of its slots during
+	// the call (it would wait for itself). A worker copies the network only once it has
+	// its first slot. It does not change the result.
+	Slots Slots
 	// Progress, if not nil, is called (from any worker) with the number of images done.
 	Progress func(done int)
+}
+
+// Slots bound the jobs that run at once: one slot per core, shared by the jobs that
+// take them (make(Slots, n) makes n). A nil Slots bounds nothing.
+type Slots chan struct{}
+
+// Take waits for a free slot, or for ctx to end (its error). A nil Slots returns at once.
+func (s Slots) Take(ctx context.Context) error {
+	if s == nil {
+		return nil
+	}
+	select {
+	case s <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Give frees the slot of a Take.
+func (s Slots) Give() {
+	if s != nil {
+		<-s
+	}
 }
 
 // Responses presents images to copies of net with plasticity and thresholds frozen and
@@ -75,6 +98,31 @@ func Responses(ctx context.Context, net *model.Network, cfg RespondConfig) ([][]
 			var mine *model.Network // copied at the first image this worker presents
 			var eng Engine
 			var in inputs
+			// present shows image k (again at a higher intensity while it draws fewer than
+			// MinSpikes spikes) and writes its counts into out[k].
+			present := func(k int, img []uint8) error {
+				if mine == nil {
+					mine = net.Clone()
+					var err error
+					if eng, err = cfg.Engine.New(mine, cfg.Regime); err != nil {
+						return err
+					}
+				}
+				intensity := StartIntensity
+				for attempt := 0; ; attempt++ {
+					toRest(mine)
+					tr := in.Trial(img, intensity, imageRNG(cfg.Seed, cfg.Stream, k, attempt))
+					if err := eng.Present(tr, out[k]); err != nil {
+						return fmt.Errorf("runner: image %d: %w", k, err)
+					}
+					if sum(out[k]) >= MinSpikes {
+						return nil
+					}
+					if intensity += 1; intensity > MaxIntensity {
+						return nil
+					}
+				}
+			}
 			for {
 				k := int(next.Add(1) - 1)
 				if k >= cfg.Count || ctx.Err() != nil {
@@ -85,44 +133,14 @@ func Responses(ctx context.Context, net *model.Network, cfg RespondConfig) ([][]
 					errs[w] = err
 					return
 				}
-				if cfg.Slots != nil {
-					select {
-					case cfg.Slots <- struct{}{}:
-					case <-ctx.Done():
-						return
-					}
+				if cfg.Slots.Take(ctx) != nil {
+					return // the context's error is returned below
 				}
-				if mine == nil {
-					mine = net.Clone()
-					var err error
-					if eng, err = cfg.Engine.New(mine, cfg.Regime); err != nil {
-						if cfg.Slots != nil {
-							<-cfg.Slots
-						}
-						errs[w] = err
-						return
-					}
-				}
-				intensity := StartIntensity
-				for attempt := 0; ; attempt++ {
-					toRest(mine)
-					tr := in.Trial(img, intensity, imageRNG(cfg.Seed, cfg.Stream, k, attempt))
-					if err := eng.Present(tr, out[k]); err != nil {
-						if cfg.Slots != nil {
-							<-cfg.Slots
-						}
-						errs[w] = fmt.Errorf("runner: image %d: %w", k, err)
-						return
-					}
-					if sum(out[k]) >= MinSpikes {
-						break
-					}
-					if intensity += 1; intensity > MaxIntensity {
-						break
-					}
-				}
-				if cfg.Slots != nil {
-					<-cfg.Slots
+				err := present(k, img)
+				cfg.Slots.Give()
+				if err != nil {
+					errs[w] = err
+					return
 				}
 				if d := done.Add(1); cfg.Progress != nil {
 					cfg.Progress(int(d))
@@ -162,7 +180,7 @@ type Evaluator struct {
 	Engine  EngineSpec
 	Seed    uint64
 	Workers int
-	Slots   chan struct{} // see RespondConfig.Slots
+	Slots   Slots // see RespondConfig.Slots
 	// Progress, if not nil, is called with the images done in the current call.
 	Progress func(done int)
 }

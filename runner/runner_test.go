@@ -128,7 +128,7 @@ func TestResponsesSlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Slots = make(chan struct{}, 1)
+	cfg.Slots = make(Slots, 1)
 	got, err := Responses(context.Background(), net, cfg)
 	if err != nil {
 		t.Fatal(err)

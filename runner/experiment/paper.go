@@ -255,27 +255,7 @@ type paperRun struct {
 	trainSum, testSum string
 	mu                sync.Mutex
 	// slots, if not nil, is shared by the jobs of a Paper run: one per core (see Paper).
-	slots chan struct{}
-}
-
-// take waits for a slot (none needed without slots).
-func (p *paperRun) take(ctx context.Context) error {
-	if p.slots == nil {
-		return nil
-	}
-	select {
-	case p.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// give returns the slot of take.
-func (p *paperRun) give() {
-	if p.slots != nil {
-		<-p.slots
-	}
+	slots runner.Slots
 }
 
 func (p *paperRun) logf(format string, a ...any) {
@@ -356,8 +336,9 @@ func hashJSON(v any) (string, error) {
 // is started as soon as its awake snapshot is saved. A cell's labelling and testing take a
 // slot per image, and each sleep takes one, so the cells, the chains and the images of
 // one cell share the cores, none idle while work is left. Focus cells, the longest, go
-// first. At most W chains and 3 cells are in progress at once, which bounds the memory. Nothing computed depends on the schedule: the products are those of the chain
-// and cell tasks run one by one.
+// first. At most W chains and 3 cells are in progress at once, which bounds the memory.
+// Nothing computed depends on the schedule: the products are those of the chain and cell
+// tasks run one by one.
 func Paper(ctx context.Context, cfg PaperConfig) ([]Cell, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -369,7 +350,7 @@ func Paper(ctx context.Context, cfg PaperConfig) ([]Cell, error) {
 	if w <= 0 {
 		w = runtime.GOMAXPROCS(0)
 	}
-	p := &paperRun{cfg: &cfg, program: Program(), trainSum: setSum(cfg.Train), testSum: setSum(cfg.TestSet), slots: make(chan struct{}, w)}
+	p := &paperRun{cfg: &cfg, program: Program(), trainSum: setSum(cfg.Train), testSum: setSum(cfg.TestSet), slots: make(runner.Slots, w)}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	fail := func(err error) {
@@ -413,27 +394,24 @@ func Paper(ctx context.Context, cfg PaperConfig) ([]Cell, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case chainSem <- struct{}{}:
-				defer func() { <-chainSem }()
-			case <-ctx.Done():
+			defer func() {
 				mu.Lock()
 				chains--
 				cond.Broadcast()
 				mu.Unlock()
+			}()
+			select {
+			case chainSem <- struct{}{}:
+				defer func() { <-chainSem }()
+			case <-ctx.Done():
 				return
 			}
-			err := p.trainLevels(ctx, seed, func(level int) {
+			fail(p.trainLevels(ctx, seed, func(level int) {
 				mu.Lock()
 				queue = append(queue, job{k, level})
 				cond.Signal()
 				mu.Unlock()
-			})
-			fail(err)
-			mu.Lock()
-			chains--
-			cond.Broadcast()
-			mu.Unlock()
+			}))
 		}()
 	}
 	// Up to 3 cells at once: one can sleep (one slot) while the others label and test on
@@ -575,10 +553,10 @@ func abbrev(b []byte) string {
 	return string(b)
 }
 
-// trainLevels trains one seed's network through the levels, snapshotting at each. An
-// interruption inside a level saves the network as the seed's partial checkpoint.
-// trainLevels trains (or reuses) seed's awake snapshots level by level, calling ready, if
-// not nil, with each level whose snapshot is in Dir.
+// trainLevels trains one seed's network through the levels, snapshotting at each (or
+// reusing the snapshots in Dir), and calls ready, if not nil, with each level whose
+// snapshot is in Dir. An interruption inside a level saves the network as the seed's
+// partial checkpoint.
 func (p *paperRun) trainLevels(ctx context.Context, seed uint64, ready func(level int)) error {
 	cfg := p.cfg
 	if err := os.MkdirAll(filepath.Dir(cfg.path(seed, "x")), 0o755); err != nil {
@@ -606,14 +584,14 @@ func (p *paperRun) trainLevels(ctx context.Context, seed uint64, ready func(leve
 				return err
 			}
 		}
-		if err := p.take(ctx); err != nil {
+		if err := p.slots.Take(ctx); err != nil {
 			return err
 		}
 		t0 := time.Now()
 		start := snap.Meta.ImagesSeen
 		st, err := runner.Train(ctx, snap.Net, runner.TrainConfig{Set: cfg.Train, Start: start, Count: level - start, Seed: seed, Engine: cfg.Engine, Regime: snap.Meta.Regime,
 			Progress: func(done int) { p.progress(seed, start+done) }})
-		p.give()
+		p.slots.Give()
 		snap.Meta.ImagesSeen = start + st.Images
 		if err != nil {
 			if ctx.Err() != nil && st.Images > 0 {
@@ -765,9 +743,6 @@ func (p *paperRun) cell(ctx context.Context, seed uint64, level int) (Cell, erro
 		return c, fmt.Errorf("experiment: %s: %w", awakePath, err)
 	}
 	ev := runner.Evaluator{Engine: cfg.Engine, Seed: seed, Workers: cfg.Workers, Slots: p.slots}
-	if p.slots != nil {
-		ev.Workers = cap(p.slots)
-	}
 	r := awake.Meta.Regime
 	label := func(net *model.Network) ([]int, error) { return ev.Label(ctx, net, r, cfg.Train, cfg.Label) }
 	test := func(net *model.Network, labels []int, set *mnist.Set, n int) (float64, error) {
@@ -777,10 +752,10 @@ func (p *paperRun) cell(ctx context.Context, seed uint64, level int) (Cell, erro
 	sleep := func(net *model.Network, sc runner.SleepConfig) (runner.SleepStats, error) {
 		sc.Mean = runner.MeanImage(cfg.Train, level)
 		sc.Seed, sc.Engine, sc.Awake = seed, cfg.Engine, awake.Meta.Regime
-		if err := p.take(ctx); err != nil {
+		if err := p.slots.Take(ctx); err != nil {
 			return runner.SleepStats{}, err
 		}
-		defer p.give()
+		defer p.slots.Give()
 		return runner.Sleep(ctx, net, sc)
 	}
 	awakeLabels, err := label(awake.Net)
