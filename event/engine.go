@@ -1,11 +1,9 @@
 package event
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 
 	"github.com/evsim/evsim/event/internal/vec"
 	"github.com/evsim/evsim/model"
@@ -119,8 +117,10 @@ type Engine struct {
 	Record *[]model.Spike
 	Stats  Stats
 
-	workers int   // goroutines of the fan-out (SetWorkers)
-	team    *team // their helpers, during Present
+	workers int     // goroutines of the fan-out (SetWorkers)
+	team    *team   // their helpers, during Present
+	hot     []int32 // the hot neurons of one input's examinations (one worker)
+	share0  int     // neurons of the calling goroutine's block, balanced as the team runs
 }
 
 // New builds an engine over net with regime r; the regime is validated first.
@@ -357,6 +357,16 @@ func (e *Engine) horizon() float64 {
 // its bound reaches threshold, so the spikes do not depend on how the budgets are kept.
 func (e *Engine) screen(j int, t float64) {
 	e.Stats.Screens++
+	if e.examine(j) {
+		u, i := e.state(j)
+		e.predictExc(j, t, u, i)
+	}
+}
+
+// examine is the part of screen that touches neuron j's state only (so that the workers of
+// the parallel fan-out can run it on their blocks): it drops j's live prediction, if any,
+// and sets its budget, -1 for a hot neuron, whose crossing the caller must predict (true).
+func (e *Engine) examine(j int) (hot bool) {
 	if e.pending[j] { // the state changed under a live prediction: drop it
 		e.pending[j] = false
 		e.ver[j]++
@@ -372,10 +382,10 @@ func (e *Engine) screen(j int, t float64) {
 		} else {
 			e.wbudget[j] = vec.BudgetMax // inputs cannot raise the membrane
 		}
-		return
+		return false
 	}
 	e.wbudget[j] = -1
-	e.predictExc(j, t, u, i)
+	return true
 }
 
 // predictExc looks for a crossing of hot neuron j in [t, horizon].
@@ -410,8 +420,15 @@ func (e *Engine) input(t float64, i int) {
 	e.frame(t)
 	alpha, beta := e.inputFactors()
 	row := net.W[i*net.NExc : (i+1)*net.NExc]
-	// Two axpys and the budgets over a contiguous row in one pass (AVX2 where the CPU has it).
-	e.fanOut(row, alpha, beta)
+	if e.team != nil {
+		// The workers deliver the row to their blocks and examine the neurons whose budget
+		// it used up; the hot ones' crossings are predicted below, in neuron order.
+		e.team.run(e, jobInput, row, alpha, beta)
+	} else {
+		// Two axpys and the budgets over a contiguous row in one pass (AVX2 where the CPU
+		// has it).
+		vec.Axpy2Budget(e.a, e.c, e.wbudget, row, e.mask, alpha, beta)
+	}
 	e.Stats.Inputs++
 	e.Stats.SynEvents += int64(len(row))
 	if e.r.Plastic {
@@ -423,16 +440,23 @@ func (e *Engine) input(t float64, i int) {
 		net.LastPre[i] = t
 	}
 	e.kin++
-	// Bit j%8 of mask[j/8] is bit j%64 of the little-endian word j/64.
-	for g := 0; g < len(e.mask); g += 8 {
-		for m := binary.LittleEndian.Uint64(e.mask[g:]); m != 0; m &= m - 1 {
-			j := g*8 + bits.TrailingZeros64(m)
-			if e.refr[j] { // its state means nothing until its refractory period ends
-				e.wbudget[j] = vec.BudgetMax
-				continue
-			}
-			e.screen(j, t)
+	if tm := e.team; tm != nil {
+		for k := range tm.blocks {
+			e.predictHot(t, tm.blocks[k].hot, tm.blocks[k].screens)
 		}
+		return
+	}
+	hot, n := e.examineMask(0, len(e.a), e.mask, e.hot[:0])
+	e.hot = hot
+	e.predictHot(t, hot, n)
+}
+
+// predictHot predicts the crossings of the hot neurons that n examinations found at time t.
+func (e *Engine) predictHot(t float64, hot []int32, n int64) {
+	e.Stats.Screens += n
+	for _, j := range hot {
+		u, i := e.state(int(j))
+		e.predictExc(int(j), t, u, i)
 	}
 }
 

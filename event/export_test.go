@@ -7,3 +7,18 @@ func SetMinBlock(n int) (restore func()) {
 	minBlock = n
 	return func() { minBlock = old }
 }
+
+// SetAdaptJobs sets how many input jobs pass between two balancings of the parallel
+// fan-out's blocks; it returns a function that restores it.
+func SetAdaptJobs(n int) (restore func()) {
+	old := adaptJobs
+	adaptJobs = n
+	return func() { adaptJobs = old }
+}
+
+// OnCut has f told the size of the calling goroutine's block at every cut of the parallel
+// fan-out's blocks; it returns a function that stops it.
+func OnCut(f func(s0 int)) (restore func()) {
+	onCut = f
+	return func() { onCut = nil }
+}

@@ -1,6 +1,8 @@
 package event
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -13,17 +15,20 @@ import (
 // A variable so that tests can split small networks.
 var minBlock = 1024
 
-// SetWorkers sets how many goroutines share the per-spike fan-out of one network: n <= 1
+// SetWorkers sets how many goroutines share the per-spike work of one network: n <= 1
 // (the default) runs everything on the calling goroutine, and at most one worker per
-// 1,024 neurons is used. Each input spike's (and each inhibitory spike's) update of the
-// whole population is cut into chunks of 1,024 neurons that the workers claim, with one
-// barrier per update, and everything else (the event queue, screening, STDP) stays on
-// the calling goroutine. Each neuron's arithmetic is the same whichever block holds it, so
-// results are identical, bit for bit, for every n. The helper goroutines live only during
-// Present, and spin briefly between updates: give the engine no more workers than idle
-// cores. Not safe to call during Present.
+// 1,024 neurons is used. The population is cut into one block per worker; each input
+// spike's delivery to a block, with the examination of the block's neurons whose
+// screening budget it used up, and each inhibitory spike's update of a block, is done by
+// whichever worker claims the block, with one barrier per spike. Everything else (the event
+// queue, the crossing predictions of hot neurons, STDP) stays on the calling goroutine.
+// Each neuron's arithmetic is the same whichever block holds it, and the predictions are
+// made in neuron order as on one worker, so results are identical, bit for bit, for every
+// n. The helper goroutines live only during Present, and spin briefly between spikes: give
+// the engine no more workers than idle cores. Not safe to call during Present.
 func (e *Engine) SetWorkers(n int) {
 	e.workers = max(1, min(n, len(e.a)/minBlock))
+	e.share0 = 0
 }
 
 // Workers returns the number of goroutines the fan-out uses (after SetWorkers' limits).
@@ -31,38 +36,67 @@ func (e *Engine) Workers() int { return e.workers }
 
 // Job kinds of the parallel fan-out.
 const (
-	jobAxpy = iota // a += alpha·w, c += beta·w, budget -= max(w, 0) and its mask over a chunk
-	jobAdd         // a += alpha, c += beta over a chunk
+	jobInput = iota // Axpy2Budget over a block, then examine the neurons of its mask
+	jobAdd          // a += alpha, c += beta over a block
 )
 
-// team is the set of helper goroutines of one Present call. Each update of the whole
-// population (a job) is cut into chunks of minBlock neurons that the calling goroutine
-// and the helpers claim one at a time, so that the caller never waits for a helper that
-// the operating system has descheduled, except for a chunk that helper already holds:
-// on a busy machine the caller does the work alone.
+// team is the set of helper goroutines of one Present call. Each job (one spike's work on
+// the whole population) is cut into one block per worker: the calling goroutine does
+// block 0 and helper k block k, so that each block stays in one core's cache. A helper
+// claims its block before it does it; the caller, having done its own, waits for the
+// others, and claims and does itself any that no helper has claimed after a short spin:
+// it never waits long for a helper that the operating system has descheduled, except
+// for a block that helper already holds, and on a busy machine it does the work alone.
 //
-// ctl packs the job's sequence number (high 32 bits) and its next unclaimed chunk (low
-// 32 bits). The caller writes the job's fields, clears done, then stores ctl (release); a
-// claim is a compare-and-swap on ctl (acquire), so a helper reads the fields of the job
-// it claimed from, and that job cannot end (the fields cannot change) before its done
-// count includes the helper's chunk.
+// The caller writes the job's fields, then stores the job's number (release); a helper
+// that sees it (acquire) claims its block with a compare-and-swap of the block's taken
+// from an older number, so it reads the fields of the job it claimed for. The one that
+// did a block writes its results, then stores the job's number in the block's finished
+// (release), which the caller waits for (acquire) before it reads them or writes the
+// next job. So each job costs about two transfers of a cache line between cores: the
+// job to the helpers, each block's results back. The fields of each side sit on cache
+// lines of their own.
 type team struct {
-	chunks      int // chunks per job
-	size        int // neurons per chunk (a multiple of 8)
+	_           [64]byte
+	job         atomic.Uint64 // the number of the current job, on one line with its fields
 	kind        int
 	w           []float32
 	alpha, beta float64
-	ctl         atomic.Uint64
-	done        atomic.Int64
+	_           [64]byte
 	stopped     atomic.Bool
+	blocks      []block
+	step        int // blocks are cut at multiples of step neurons
+	jobs, late  int // input jobs since the last balancing, and those the caller waited for
 	wg          sync.WaitGroup
 }
 
-// spinWait calls cond until it is true, yielding the processor after a short spin so that
-// a descheduled partner can run.
+// block is one worker's share of the population, [lo, hi), with its own mask (the
+// budgets that the job used up) and the results of the job's examinations.
+type block struct {
+	_        [64]byte
+	finished atomic.Uint64 // the number of the last job whose block is done
+	hot      []int32       // the hot neurons that the job's examinations found, in order
+	screens  int64         // the job's examinations
+	_        [64]byte
+	taken    atomic.Uint64 // the number of the last job that claimed the block
+	lo, hi   int
+	mask     []uint8
+}
+
+// spinLimit is how many times spinWait tries its condition before it yields the processor
+// between tries: tens of microseconds, longer than the serial work between two spikes, so
+// that a helper is not inside the scheduler when the next job is published.
+const spinLimit = 1 << 14
+
+// stealAfter is how many times the caller checks a block before it claims the block
+// itself: a microsecond or two, a little longer than a helper that runs needs to claim.
+const stealAfter = 1 << 10
+
+// spinWait calls cond until it is true, yielding the processor after a spin so that a
+// descheduled partner can run.
 func spinWait(cond func() bool) {
 	for k := 0; !cond(); k++ {
-		if k > 64 {
+		if k > spinLimit {
 			runtime.Gosched()
 		}
 	}
@@ -74,58 +108,118 @@ func (e *Engine) startTeam() *team {
 		return nil
 	}
 	n := len(e.a)
-	size := max(8, minBlock&^7)
-	tm := &team{size: size, chunks: (n + size - 1) / size}
-	tm.ctl.Store(uint64(tm.chunks)) // job 0: nothing to claim
-	for range e.workers - 1 {
+	tm := &team{blocks: make([]block, e.workers), step: 8}
+	if n/e.workers >= 128 {
+		tm.step = 64 // whole cache lines of a, c and the budgets
+	}
+	for k := range tm.blocks {
+		tm.blocks[k].mask = make([]uint8, (n+63)/64*8+64) // whole words, and a line of padding
+	}
+	if e.share0 == 0 {
+		e.share0 = n / e.workers / tm.step * tm.step // layout makes it at least a step
+	}
+	tm.layout(n, e.share0)
+	for k := 1; k < len(tm.blocks); k++ {
 		tm.wg.Add(1)
 		go func() {
 			defer tm.wg.Done()
-			for !tm.stopped.Load() {
-				if !tm.claim(e) {
-					spinWait(func() bool {
-						return tm.stopped.Load() || int(uint32(tm.ctl.Load())) < tm.chunks
-					})
+			var last uint64
+			for {
+				spinWait(func() bool { return tm.job.Load() != last || tm.stopped.Load() })
+				if tm.stopped.Load() {
+					return
 				}
+				last = tm.job.Load()
+				tm.claim(e, k, last)
 			}
 		}()
 	}
 	return tm
 }
 
-// claim takes one chunk of the current job and does it; false when none was left.
-func (tm *team) claim(e *Engine) bool {
-	for {
-		s := tm.ctl.Load()
-		k := int(uint32(s))
-		if k >= tm.chunks {
-			return false
-		}
-		if !tm.ctl.CompareAndSwap(s, s+1) {
-			continue
-		}
-		lo := k * tm.size
-		hi := min(lo+tm.size, len(e.a))
-		switch tm.kind {
-		case jobAxpy:
-			vec.Axpy2Budget(e.a[lo:hi], e.c[lo:hi], e.wbudget[lo:hi], tm.w[lo:hi], e.mask[lo/8:], tm.alpha, tm.beta)
-		case jobAdd:
-			vec.AddConst2(e.a[lo:hi], e.c[lo:hi], tm.alpha, tm.beta)
-		}
-		tm.done.Add(1)
-		return true
+func roundUp(x, step int) int { return (x + step - 1) / step * step }
+
+// layout gives block 0 (the caller's) neurons [0, s0) and cuts the rest into equal
+// blocks, each a multiple of step long but the last; s0 is clamped so that every other
+// block can have step neurons. It returns the s0 it used.
+func (tm *team) layout(n, s0 int) int {
+	w := len(tm.blocks)
+	s0 = max(tm.step, min(s0, (n-(w-1)*tm.step)/tm.step*tm.step))
+	size := roundUp((n-s0+w-2)/(w-1), tm.step)
+	if onCut != nil {
+		onCut(s0)
 	}
+	tm.blocks[0].lo, tm.blocks[0].hi = 0, s0
+	for k := 1; k < w; k++ {
+		b := &tm.blocks[k]
+		b.lo = min(n, s0+(k-1)*size)
+		b.hi = min(n, b.lo+size)
+	}
+	return s0
 }
 
-// run publishes one job, claims chunks until none is left and waits for the chunks that
-// helpers hold.
+// Balancing: after every adaptJobs input jobs, block 0 grows by a step if the caller
+// found another block unfinished after its own in more than 70 % of them, and shrinks by
+// a step if in fewer than 30 %. The helpers start each job later than the caller, and
+// may run on a busier core; where the blocks are cut does not change any result.
+var adaptJobs = 512 // a variable so that tests can cut the blocks anew often
+
+// onCut, if not nil, is told block 0's size at every cut (tests).
+var onCut func(s0 int)
+
+// claim does block k of job j unless it has been claimed for j already.
+func (tm *team) claim(e *Engine, k int, j uint64) bool {
+	b := &tm.blocks[k]
+	if t := b.taken.Load(); t >= j || !b.taken.CompareAndSwap(t, j) {
+		return false
+	}
+	lo, hi := b.lo, b.hi
+	switch tm.kind {
+	case jobInput:
+		vec.Axpy2Budget(e.a[lo:hi], e.c[lo:hi], e.wbudget[lo:hi], tm.w[lo:hi], b.mask, tm.alpha, tm.beta)
+		b.hot, b.screens = e.examineMask(lo, hi, b.mask, b.hot[:0])
+	case jobAdd:
+		vec.AddConst2(e.a[lo:hi], e.c[lo:hi], tm.alpha, tm.beta)
+	}
+	b.finished.Store(j)
+	return true
+}
+
+// run publishes one job, does block 0 and waits for the others, doing those that no
+// helper claims in time.
 func (tm *team) run(e *Engine, kind int, w []float32, alpha, beta float64) {
 	tm.kind, tm.w, tm.alpha, tm.beta = kind, w, alpha, beta
-	tm.done.Store(0)
-	tm.ctl.Store((tm.ctl.Load()>>32 + 1) << 32)
-	for tm.claim(e) {
+	j := tm.job.Load() + 1
+	tm.job.Store(j)
+	tm.claim(e, 0, j)
+	if kind == jobInput {
+		for k := 1; k < len(tm.blocks); k++ {
+			if tm.blocks[k].finished.Load() != j {
+				tm.late++
+				break
+			}
+		}
+		tm.jobs++
 	}
-	spinWait(func() bool { return tm.done.Load() == int64(tm.chunks) })
+	for k := 1; k < len(tm.blocks); k++ {
+		b := &tm.blocks[k]
+		for s := 0; b.finished.Load() != j; s++ {
+			if s == stealAfter {
+				tm.claim(e, k, j)
+			} else if s > spinLimit {
+				runtime.Gosched()
+			}
+		}
+	}
+	if tm.jobs == adaptJobs { // every block is done: the blocks can be cut anew
+		switch s0 := tm.blocks[0].hi; {
+		case tm.late > adaptJobs*7/10:
+			e.share0 = tm.layout(len(e.a), s0+tm.step)
+		case tm.late < adaptJobs*3/10:
+			e.share0 = tm.layout(len(e.a), s0-tm.step)
+		}
+		tm.jobs, tm.late = 0, 0
+	}
 }
 
 // stop ends the helpers.
@@ -134,14 +228,30 @@ func (tm *team) stop() {
 	tm.wg.Wait()
 }
 
-// fanOut adds alpha·w to a and beta·w to c and subtracts max(w, 0) from the budgets over every
-// neuron, setting the mask bit of each budget that goes negative.
-func (e *Engine) fanOut(w []float32, alpha, beta float64) {
-	if e.team != nil {
-		e.team.run(e, jobAxpy, w, alpha, beta)
-		return
+// examineMask examines the neurons of block [lo, hi) whose bit in the block's mask is
+// set (bit k%64 of the little-endian word k/64 for neuron lo+k), in order (re-arming the
+// refractory ones' budgets), appends the hot ones to hot and returns it with the number
+// of examinations.
+func (e *Engine) examineMask(lo, hi int, mask []uint8, hot []int32) ([]int32, int64) {
+	var n int64
+	for g := 0; g < (hi-lo+7)/8; g += 8 {
+		m := binary.LittleEndian.Uint64(mask[g:])
+		if r := hi - lo - g*8; r < 64 {
+			m &= 1<<r - 1 // bits past the block's end can be left from an earlier cut
+		}
+		for ; m != 0; m &= m - 1 {
+			j := lo + g*8 + bits.TrailingZeros64(m)
+			if e.refr[j] { // its state means nothing until its refractory period ends
+				e.wbudget[j] = vec.BudgetMax
+				continue
+			}
+			n++
+			if e.examine(j) {
+				hot = append(hot, int32(j))
+			}
+		}
 	}
-	vec.Axpy2Budget(e.a, e.c, e.wbudget, w, e.mask, alpha, beta)
+	return hot, n
 }
 
 // addAll adds alpha to a and beta to c over every neuron.

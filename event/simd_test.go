@@ -88,9 +88,13 @@ func trainNet(nExc int) *model.Network {
 
 // TestWorkersIdentical: training one network with its fan-out spread over 1, 2 and 3
 // goroutines gives the same spikes, counts and final state, bit for bit, on both kernel
-// paths. Blocks of 8 neurons here, so that 37 neurons make uneven blocks and tails.
+// paths. Blocks of 8 neurons here, so that 37 neurons make uneven blocks and tails, and
+// the blocks are cut anew every 3 input spikes, so that the cuts move during the trials.
 func TestWorkersIdentical(t *testing.T) {
 	defer event.SetMinBlock(8)()
+	defer event.SetAdaptJobs(3)()
+	cuts := map[int]bool{}
+	defer event.OnCut(func(s0 int) { cuts[s0] = true })()
 	const nExc = 37
 	trials := enginetest.Trials(32, 4, 350, 150)
 	r := model.AwakeN(nExc).ForImage(0)
@@ -103,12 +107,16 @@ func TestWorkersIdentical(t *testing.T) {
 		}
 		for _, w := range []int{2, 3} {
 			var got int
+			clear(cuts)
 			rw, cw, nw := trainRun(t, net, r, trials, func(e *event.Engine) { e.SetWorkers(w); got = e.Workers() })
 			if got != w {
 				t.Fatalf("SetWorkers(%d): Workers() = %d", w, got)
 			}
 			if !slices.Equal(r1, rw) || !slices.Equal(c1, cw) || !sameState(n1, nw) {
 				t.Fatalf("portable=%v: %d workers differ from one", portable, w)
+			}
+			if len(cuts) < 2 {
+				t.Fatalf("%d workers: block 0 was cut at %v only: the case must move the cuts", w, cuts)
 			}
 		}
 	}
