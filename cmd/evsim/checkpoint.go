@@ -224,6 +224,9 @@ func (e *env) loadResume() error {
 	o.resume = file
 	o.quiet = o.quiet || e.o.quiet
 	o.json = o.json || e.o.json
+	if e.o.set["workers"] { // this resume only: the checkpoint keeps the run's flags
+		o.workers, o.set["workers"] = e.o.workers, true
+	}
 	e.o, e.snap, e.pend, e.finished, e.resumeFile = o, snap, &p, slices.Clone(p.Done), file
 	if !o.quiet {
 		fmt.Fprintf(e.stderr, "evsim: resuming evsim %s from %s (done: %v)\n", o.phase, file, p.Done)

@@ -279,7 +279,7 @@ func names() string {
 }
 
 // parse reads an invocation: `evsim [COMMAND] [flags]`, `evsim -phase COMMAND [flags]`,
-// or `evsim -resume FILE [-quiet] [-json]`.
+// or `evsim -resume FILE [-quiet] [-json] [-workers N]`.
 func parse(args []string, stderr io.Writer) (*options, error) {
 	if o, ok, err := parseResume(args); ok {
 		return o, err
@@ -332,7 +332,8 @@ func isHelp(a string) bool {
 	return false
 }
 
-// parseResume recognizes -resume FILE, which takes no flags but -quiet and -json.
+// parseResume recognizes -resume FILE, which takes no flags but -quiet, -json and -workers
+// (none of which changes a result).
 func parseResume(args []string) (*options, bool, error) {
 	has := slices.ContainsFunc(args, func(a string) bool {
 		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
@@ -347,9 +348,10 @@ func parseResume(args []string) (*options, bool, error) {
 	fs.StringVar(&o.resume, "resume", "", "checkpoint to continue")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
 	fs.BoolVar(&o.json, "json", false, "")
+	fs.IntVar(&o.workers, "workers", 0, "")
 	if err := fs.Parse(args); err != nil {
 		if strings.Contains(err.Error(), "not defined") {
-			return nil, true, usagef("-resume: give no other flags than -quiet and -json: the checkpoint holds the run's flags (%s)", oneLine(err))
+			return nil, true, usagef("-resume: give no other flags than -quiet, -json and -workers: the checkpoint holds the run's flags (%s)", oneLine(err))
 		}
 		return nil, true, usagef("%s (see evsim -h)", oneLine(err))
 	}
@@ -360,6 +362,9 @@ func parseResume(args []string) (*options, bool, error) {
 		return nil, true, usagef("-resume \"\": name the checkpoint file to continue (the interrupted run printed it)")
 	}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	if o.workers < 0 || o.workers > 4096 {
+		return nil, true, usagef("-workers %d: must be in [0, 4096] (0: all cores)", o.workers)
+	}
 	return o, true, nil
 }
 

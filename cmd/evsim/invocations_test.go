@@ -165,6 +165,7 @@ func TestBadInvocations(t *testing.T) {
 		{[]string{"sleep", "-in", snap, "-out", out, "-sleep-gain", "1000"}, "-sleep-gain 1000"},
 		{[]string{"run", "-sleep-gain", "1000", "-out", out}, "-sleep-gain 1000"},
 		{[]string{"-resume", snap, "-n", "4"}, "-resume"},
+		{[]string{"-resume", snap, "-workers", "-1"}, "-workers -1"},
 		{[]string{"-resume", snap}, "no interrupted run"},
 		{[]string{"-resume", ""}, "-resume"},
 		{[]string{"-resume", filepath.Join(dir, "gone.resume")}, "gone.resume"},

@@ -197,6 +197,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	e.fanWorkers = 1
 	if o.set["workers"] {
 		e.fanWorkers = workers
+		e.res.Workers = workers // also when a resume gives its own
 	}
 	if err := e.prepare(); err != nil {
 		return err

@@ -51,8 +51,8 @@ func interruptAt(t *testing.T, phase string, at float64) context.Context {
 	return ctx
 }
 
-// comparable drops what may differ between two runs of the same command: timings and
-// the rates computed from them.
+// comparable drops what may differ between two runs of the same command: timings, the
+// rates computed from them, and the number of workers (a resume may give its own).
 func comparable(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -64,11 +64,21 @@ func comparable(t *testing.T, path string) string {
 		t.Fatalf("%s: %v", path, err)
 	}
 	delete(m, "seconds")
+	delete(m, "workers")
 	if tr, ok := m["train"].(map[string]any); ok {
 		delete(tr, "images_per_s")
 	}
 	out, _ := json.MarshalIndent(m, "", " ")
 	return string(out)
+}
+
+// resumeArgs resumes checkpoint ckpt quietly, with -workers 1 if workers (a resume may
+// set its own).
+func resumeArgs(ckpt string, workers bool) []string {
+	if workers {
+		return []string{"-resume", ckpt, "-quiet", "-workers", "1"}
+	}
+	return []string{"-resume", ckpt, "-quiet"}
 }
 
 // interruptCase is one point at which a run is interrupted.
@@ -134,7 +144,7 @@ func checkInterrupts(t *testing.T, args []string, out string, cases []interruptC
 			}
 		}
 		testHook = nil
-		if _, e, code := runArgs(t, context.Background(), "-resume", ckpt, "-quiet"); code != 0 {
+		if _, e, code := runArgs(t, context.Background(), resumeArgs(ckpt, k == len(cases)-1)...); code != 0 {
 			t.Fatalf("%s@%v: resume: exit %d: %s", c.stage, c.at, code, e)
 		}
 	compare:
