@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -46,5 +48,66 @@ func TestAssignErrors(t *testing.T) {
 	}
 	if _, err := Assign([][]int32{{1}}, []uint8{12}, 10); err == nil {
 		t.Error("label out of range accepted")
+	}
+}
+
+// TestSumsAndScoresMerge: labels and scores built one presentation at a time in several
+// parts, merged in any order, equal Assign and Evaluate over all presentations at once.
+func TestSumsAndScoresMerge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	const n, m = 23, 500
+	counts := make([][]int32, m)
+	labels := make([]uint8, m)
+	for k := range counts {
+		labels[k] = uint8(rng.IntN(10))
+		counts[k] = make([]int32, n)
+		for j := range counts[k] {
+			if rng.IntN(4) == 0 { // sparse, and some neurons fire for their class mostly
+				counts[k][j] = int32(rng.IntN(5))
+			}
+			if j%10 == int(labels[k]) {
+				counts[k][j] += int32(rng.IntN(3))
+			}
+		}
+	}
+	want, err := Assign(counts, labels, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantScore := Evaluate(counts, labels, want)
+	if wantScore.Correct == 0 || wantScore.Correct == m {
+		t.Fatalf("score %+v: the case must have hits and misses", wantScore)
+	}
+	for _, parts := range []int{1, 3, 7} {
+		sums := make([]*ClassSums, parts)
+		scores := make([]Score, parts)
+		for p := range sums {
+			sums[p] = NewClassSums(n, 10)
+		}
+		for k := range counts {
+			p := rng.IntN(parts)
+			if err := sums[p].Add(counts[k], labels[k]); err != nil {
+				t.Fatal(err)
+			}
+			scores[p].Add(counts[k], labels[k], want)
+		}
+		all, score := NewClassSums(n, 10), Score{}
+		for _, p := range rng.Perm(parts) {
+			all.Merge(sums[p])
+			score.Merge(scores[p])
+		}
+		got, err := all.Assign()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) || score != wantScore {
+			t.Fatalf("%d parts: labels %v score %+v, want %v %+v", parts, got, score, want, wantScore)
+		}
+	}
+	if _, err := NewClassSums(n, 10).Assign(); err == nil {
+		t.Error("labels from no presentations accepted")
+	}
+	if err := NewClassSums(n, 10).Add(make([]int32, n-1), 0); err == nil {
+		t.Error("short counts accepted")
 	}
 }

@@ -30,6 +30,21 @@ type RespondConfig struct {
 	Slots Slots
 	// Progress, if not nil, is called (from any worker) with the number of images done.
 	Progress func(done int)
+	// Each, if not nil, receives each image's counts instead of the result (Responses
+	// then returns nil), so that memory does not grow with Count: worker w, in [0, W)
+	// with W = min(Workers (GOMAXPROCS if 0), Count), calls Each(w, k, counts) once for
+	// each image k it presents, in no set order. counts is valid only during the call. The calls of one worker never
+	// overlap; those of different workers do.
+	Each func(w, k int, counts []int32)
+}
+
+// workers is the number of goroutines over which Responses spreads cfg's images.
+func (cfg RespondConfig) workers() int {
+	w := cfg.Workers
+	if w <= 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	return max(1, min(w, cfg.Count))
 }
 
 // Slots bound the jobs that run at once: one slot per core, shared by the jobs that
@@ -78,15 +93,14 @@ func Responses(ctx context.Context, net *model.Network, cfg RespondConfig) ([][]
 	if cfg.Count == 0 {
 		return [][]int32{}, nil
 	}
-	workers := cfg.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = max(1, min(workers, cfg.Count))
-	out := make([][]int32, cfg.Count)
-	flat := make([]int32, cfg.Count*net.NExc)
-	for k := range out {
-		out[k] = flat[k*net.NExc : (k+1)*net.NExc : (k+1)*net.NExc]
+	workers := cfg.workers()
+	var out [][]int32
+	if cfg.Each == nil {
+		out = make([][]int32, cfg.Count)
+		flat := make([]int32, cfg.Count*net.NExc)
+		for k := range out {
+			out[k] = flat[k*net.NExc : (k+1)*net.NExc : (k+1)*net.NExc]
+		}
 	}
 	var next, done atomic.Int64
 	var wg sync.WaitGroup
@@ -98,8 +112,9 @@ func Responses(ctx context.Context, net *model.Network, cfg RespondConfig) ([][]
 			var mine *model.Network // copied at the first image this worker presents
 			var eng Engine
 			var in inputs
+			var counts []int32 // the image's counts with Each
 			// present shows image k (again at a higher intensity while it draws fewer than
-			// MinSpikes spikes) and writes its counts into out[k].
+			// MinSpikes spikes) and writes its counts into out[k], or counts with Each.
 			present := func(k int, img []uint8) error {
 				if mine == nil {
 					mine = net.Clone()
@@ -107,20 +122,26 @@ func Responses(ctx context.Context, net *model.Network, cfg RespondConfig) ([][]
 					if eng, err = cfg.Engine.New(mine, cfg.Regime); err != nil {
 						return err
 					}
+					counts = make([]int32, net.NExc)
+				}
+				dst := counts
+				if out != nil {
+					dst = out[k]
 				}
 				intensity := StartIntensity
 				for attempt := 0; ; attempt++ {
 					toRest(mine)
 					tr := in.Trial(img, intensity, imageRNG(cfg.Seed, cfg.Stream, k, attempt))
-					if err := eng.Present(tr, out[k]); err != nil {
+					if err := eng.Present(tr, dst); err != nil {
 						return fmt.Errorf("runner: image %d: %w", k, err)
 					}
-					if sum(out[k]) >= MinSpikes {
+					if sum(dst) >= MinSpikes || intensity+1 > MaxIntensity {
+						if cfg.Each != nil {
+							cfg.Each(w, k, dst)
+						}
 						return nil
 					}
-					if intensity += 1; intensity > MaxIntensity {
-						return nil
-					}
+					intensity += 1
 				}
 			}
 			for {
@@ -193,11 +214,25 @@ func (ev Evaluator) Label(ctx context.Context, net *model.Network, r model.Regim
 	if err != nil {
 		return nil, err
 	}
-	counts, err := Responses(ctx, net, RespondConfig{Set: set, Count: n, Seed: ev.Seed, Stream: StreamLabel, Engine: ev.Engine, Regime: r.Frozen(), Workers: ev.Workers, Slots: ev.Slots, Progress: ev.Progress})
-	if err != nil {
+	// Per-class sums, one set per worker: memory does not grow with n.
+	cfg := RespondConfig{Set: set, Count: n, Seed: ev.Seed, Stream: StreamLabel, Engine: ev.Engine, Regime: r.Frozen(), Workers: ev.Workers, Slots: ev.Slots, Progress: ev.Progress}
+	sums := make([]*analysis.ClassSums, cfg.workers())
+	cfg.Each = func(w, k int, counts []int32) {
+		if sums[w] == nil {
+			sums[w] = analysis.NewClassSums(net.NExc, Classes)
+		}
+		sums[w].Add(counts, ys[k]) // cannot fail: NExc counts, labels checked by labelsOf
+	}
+	if _, err := Responses(ctx, net, cfg); err != nil {
 		return nil, err
 	}
-	return analysis.Assign(counts, ys, Classes)
+	all := analysis.NewClassSums(net.NExc, Classes)
+	for _, s := range sums {
+		if s != nil {
+			all.Merge(s)
+		}
+	}
+	return all.Assign()
 }
 
 // Score classifies the first n images of set with labels (one class per neuron of net,
@@ -215,11 +250,17 @@ func (ev Evaluator) Score(ctx context.Context, net *model.Network, r model.Regim
 	if err != nil {
 		return analysis.Score{}, err
 	}
-	counts, err := Responses(ctx, net, RespondConfig{Set: set, Count: n, Seed: ev.Seed, Stream: StreamTest, Engine: ev.Engine, Regime: r.Frozen(), Workers: ev.Workers, Slots: ev.Slots, Progress: ev.Progress})
-	if err != nil {
+	cfg := RespondConfig{Set: set, Count: n, Seed: ev.Seed, Stream: StreamTest, Engine: ev.Engine, Regime: r.Frozen(), Workers: ev.Workers, Slots: ev.Slots, Progress: ev.Progress}
+	scores := make([]analysis.Score, cfg.workers()) // one per worker: memory does not grow with n
+	cfg.Each = func(w, k int, counts []int32) { scores[w].Add(counts, ys[k], labels) }
+	if _, err := Responses(ctx, net, cfg); err != nil {
 		return analysis.Score{}, err
 	}
-	return analysis.Evaluate(counts, ys, labels), nil
+	var s analysis.Score
+	for _, p := range scores {
+		s.Merge(p)
+	}
+	return s, nil
 }
 
 // labels checks set and n and returns the first n labels of set.

@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/evsim/evsim/analysis"
 	"github.com/evsim/evsim/event"
 	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner/mnist"
@@ -115,6 +117,74 @@ func TestResponsesIndependentOfWorkers(t *testing.T) {
 	}
 	if _, err := Responses(context.Background(), net, RespondConfig{Set: set, Count: 1, Regime: model.Awake(), Engine: EngineSpec{Kind: "event"}}); err == nil {
 		t.Fatal("a plastic regime was accepted for responses")
+	}
+}
+
+// TestLabelScoreStreamed: Evaluator.Label and Score, which keep per-class sums and scores
+// per worker instead of every image's counts, give what analysis.Assign and Evaluate give
+// over the whole matrix of Responses, for 1, 2 and 3 workers; Each sees every image once,
+// with its counts.
+func TestLabelScoreStreamed(t *testing.T) {
+	set := trainSet(t, 60)
+	net := NewNetwork(mnist.Pixels, 16, 3)
+	spec := EngineSpec{Kind: "event"}
+	if _, err := Train(context.Background(), net, TrainConfig{Set: set, Count: 30, Seed: 2, Engine: spec, Regime: model.Awake()}); err != nil {
+		t.Fatal(err)
+	}
+	r := model.Awake()
+	ys, _ := labelsOf(set, set.Len())
+	label := RespondConfig{Set: set, Count: set.Len(), Seed: 5, Stream: StreamLabel, Engine: spec, Regime: r.Frozen(), Workers: 1}
+	lc, err := Responses(context.Background(), net, label)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := analysis.Assign(lc, ys, Classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := label
+	test.Stream = StreamTest
+	tc, err := Responses(context.Background(), net, test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantScore := analysis.Evaluate(tc, ys, want)
+	if wantScore.Correct == 0 || slices.Equal(want, make([]int, len(want))) {
+		t.Fatalf("labels %v, score %+v: the case must classify something", want, wantScore)
+	}
+	for _, w := range []int{1, 2, 3} {
+		ev := Evaluator{Engine: spec, Seed: 5, Workers: w}
+		got, err := ev.Label(context.Background(), net, r, set, set.Len())
+		if err != nil {
+			t.Fatal(err)
+		}
+		score, err := ev.Score(context.Background(), net, r, want, set, set.Len())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) || score != wantScore {
+			t.Fatalf("%d workers: labels %v score %+v, want %v %+v", w, got, score, want, wantScore)
+		}
+		seen := make([]int, set.Len())
+		var mu sync.Mutex
+		each := test
+		each.Workers = w
+		each.Each = func(_, k int, counts []int32) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[k]++
+			if !slices.Equal(counts, tc[k]) {
+				t.Errorf("%d workers: Each got other counts for image %d", w, k)
+			}
+		}
+		if out, err := Responses(context.Background(), net, each); err != nil || out != nil {
+			t.Fatalf("%d workers: Responses with Each: %v, %d count vectors (want none)", w, err, len(out))
+		}
+		for k, n := range seen {
+			if n != 1 {
+				t.Fatalf("%d workers: Each saw image %d %d times", w, k, n)
+			}
+		}
 	}
 }
 
