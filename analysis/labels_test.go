@@ -61,6 +61,9 @@ func TestSumsAndScoresMerge(t *testing.T) {
 	for k := range counts {
 		labels[k] = uint8(rng.IntN(10))
 		counts[k] = make([]int32, n)
+		if k%25 == 0 {
+			continue // silent: no neuron fires
+		}
 		for j := range counts[k] {
 			if rng.IntN(4) == 0 { // sparse, and some neurons fire for their class mostly
 				counts[k][j] = int32(rng.IntN(5))
@@ -75,8 +78,8 @@ func TestSumsAndScoresMerge(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantScore := Evaluate(counts, labels, want)
-	if wantScore.Correct == 0 || wantScore.Correct == m {
-		t.Fatalf("score %+v: the case must have hits and misses", wantScore)
+	if wantScore.Correct == 0 || wantScore.Correct+wantScore.Silent == m || wantScore.Silent == 0 {
+		t.Fatalf("score %+v: the case must have hits, misses and silent presentations", wantScore)
 	}
 	for _, parts := range []int{1, 3, 7} {
 		sums := make([]*ClassSums, parts)

@@ -17,8 +17,9 @@ func SetAdaptJobs(n int) (restore func()) {
 }
 
 // OnCut has f told the size of the calling goroutine's block at every cut of the parallel
-// fan-out's blocks; it returns a function that stops it.
-func OnCut(f func(s0 int)) (restore func()) {
-	onCut = f
-	return func() { onCut = nil }
+// fan-out's blocks, and choose it at every balancing (nil: the engine's choice); it
+// returns a function that stops both.
+func OnCut(f func(s0 int), choose func(s0 int) int) (restore func()) {
+	onCut, testCut = f, choose
+	return func() { onCut, testCut = nil, nil }
 }

@@ -24,8 +24,10 @@ var minBlock = 1024
 // queue, the crossing predictions of hot neurons, STDP) stays on the calling goroutine.
 // Each neuron's arithmetic is the same whichever block holds it, and the predictions are
 // made in neuron order as on one worker, so results are identical, bit for bit, for every
-// n. The helper goroutines live only during Present, and spin briefly between spikes: give
-// the engine no more workers than idle cores. Not safe to call during Present.
+// n. The helper goroutines live only during Present, and wait for the next spike by
+// spinning (yielding the processor between checks after a while, but never sleeping):
+// each keeps a core busy for the whole of Present, the caller's serial work included.
+// Give the engine no more workers than idle cores. Not safe to call during Present.
 func (e *Engine) SetWorkers(n int) {
 	e.workers = max(1, min(n, len(e.a)/minBlock))
 	e.share0 = 0
@@ -66,7 +68,9 @@ type team struct {
 	stopped     atomic.Bool
 	blocks      []block
 	step        int // blocks are cut at multiples of step neurons
-	jobs, late  int // input jobs since the last balancing, and those the caller waited for
+	jobs        int // input jobs since the last balancing
+	helped      int // ... of them, those whose blocks the helpers did
+	late        int // ... and of those, the ones the caller waited for
 	wg          sync.WaitGroup
 }
 
@@ -139,21 +143,30 @@ func (e *Engine) startTeam() *team {
 
 func roundUp(x, step int) int { return (x + step - 1) / step * step }
 
-// layout gives block 0 (the caller's) neurons [0, s0) and cuts the rest into equal
-// blocks, each a multiple of step long but the last; s0 is clamped so that every other
-// block can have step neurons. It returns the s0 it used.
+// layout gives block 0 (the caller's) neurons [0, s0) and cuts the rest into blocks of
+// whole steps as equal as they can be (the last takes the part of a step that is left).
+// s0 is rounded down to a step and clamped so that every other block has at least a
+// step; it returns the s0 it used.
 func (tm *team) layout(n, s0 int) int {
-	w := len(tm.blocks)
-	s0 = max(tm.step, min(s0, (n-(w-1)*tm.step)/tm.step*tm.step))
-	size := roundUp((n-s0+w-2)/(w-1), tm.step)
+	w, step := len(tm.blocks), tm.step
+	s0 = min(n, max(step, min(s0/step*step, (n-(w-1)*step)/step*step)))
 	if onCut != nil {
 		onCut(s0)
 	}
 	tm.blocks[0].lo, tm.blocks[0].hi = 0, s0
+	units := (n - s0) / step // whole steps for the other blocks
+	lo := s0
 	for k := 1; k < w; k++ {
 		b := &tm.blocks[k]
-		b.lo = min(n, s0+(k-1)*size)
-		b.hi = min(n, b.lo+size)
+		u := units / (w - 1)
+		if k <= units%(w-1) {
+			u++
+		}
+		b.lo, b.hi = lo, lo+u*step
+		if k == w-1 {
+			b.hi = n
+		}
+		lo = b.hi
 	}
 	return s0
 }
@@ -164,10 +177,15 @@ func (tm *team) layout(n, s0 int) int {
 // may run on a busier core; where the blocks are cut does not change any result.
 var adaptJobs = 512 // a variable so that tests can cut the blocks anew often
 
-// onCut, if not nil, is told block 0's size at every cut (tests).
-var onCut func(s0 int)
+// onCut, if not nil, is told block 0's size at every cut, and testCut, if not nil,
+// chooses it at every balancing (tests).
+var (
+	onCut   func(s0 int)
+	testCut func(s0 int) int
+)
 
-// claim does block k of job j unless it has been claimed for j already.
+// claim does block k of job j unless it has been claimed for j already; it reports
+// whether it did.
 func (tm *team) claim(e *Engine, k int, j uint64) bool {
 	b := &tm.blocks[k]
 	if t := b.taken.Load(); t >= j || !b.taken.CompareAndSwap(t, j) {
@@ -192,33 +210,45 @@ func (tm *team) run(e *Engine, kind int, w []float32, alpha, beta float64) {
 	j := tm.job.Load() + 1
 	tm.job.Store(j)
 	tm.claim(e, 0, j)
-	if kind == jobInput {
-		for k := 1; k < len(tm.blocks); k++ {
-			if tm.blocks[k].finished.Load() != j {
-				tm.late++
-				break
-			}
-		}
-		tm.jobs++
-	}
+	late, took := false, false
 	for k := 1; k < len(tm.blocks); k++ {
 		b := &tm.blocks[k]
 		for s := 0; b.finished.Load() != j; s++ {
+			late = true
 			if s == stealAfter {
-				tm.claim(e, k, j)
+				took = tm.claim(e, k, j) || took
 			} else if s > spinLimit {
 				runtime.Gosched()
 			}
 		}
 	}
-	if tm.jobs == adaptJobs { // every block is done: the blocks can be cut anew
-		switch s0 := tm.blocks[0].hi; {
-		case tm.late > adaptJobs*7/10:
-			e.share0 = tm.layout(len(e.a), s0+tm.step)
-		case tm.late < adaptJobs*3/10:
-			e.share0 = tm.layout(len(e.a), s0-tm.step)
+	if kind != jobInput {
+		return
+	}
+	// Balance on the jobs that the helpers did: a helper that the caller stood in for was
+	// not running, and no cut would have made it faster.
+	if tm.jobs++; !took {
+		tm.helped++
+		if late {
+			tm.late++
 		}
-		tm.jobs, tm.late = 0, 0
+	}
+	if tm.jobs == adaptJobs { // every block is done: the blocks can be cut anew
+		s0 := tm.blocks[0].hi
+		switch {
+		case tm.helped == 0:
+		case tm.late > tm.helped*7/10:
+			s0 += tm.step
+		case tm.late < tm.helped*3/10:
+			s0 -= tm.step
+		}
+		if testCut != nil {
+			s0 = testCut(s0)
+		}
+		if s0 != tm.blocks[0].hi {
+			e.share0 = tm.layout(len(e.a), s0)
+		}
+		tm.jobs, tm.helped, tm.late = 0, 0, 0
 	}
 }
 

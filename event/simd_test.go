@@ -86,15 +86,22 @@ func trainNet(nExc int) *model.Network {
 	return net
 }
 
-// TestWorkersIdentical: training one network with its fan-out spread over 1, 2 and 3
+// TestWorkersIdentical: training one network with its fan-out spread over 1 to 4
 // goroutines gives the same spikes, counts and final state, bit for bit, on both kernel
 // paths. Blocks of 8 neurons here, so that 37 neurons make uneven blocks and tails, and
-// the blocks are cut anew every 3 input spikes, so that the cuts move during the trials.
+// the blocks are cut anew every 3 input spikes, block 0 growing by 8 until the next cut
+// would leave another block without 8 neurons, then starting over at 8: the cuts move
+// both ways during the trials, whatever the timing.
 func TestWorkersIdentical(t *testing.T) {
 	defer event.SetMinBlock(8)()
 	defer event.SetAdaptJobs(3)()
-	cuts := map[int]bool{}
-	defer event.OnCut(func(s0 int) { cuts[s0] = true })()
+	cuts, top := map[int]bool{}, 0
+	defer event.OnCut(func(s0 int) { cuts[s0] = true }, func(s0 int) int {
+		if s0+8 > top {
+			return 8
+		}
+		return s0 + 8
+	})()
 	const nExc = 37
 	trials := enginetest.Trials(32, 4, 350, 150)
 	r := model.AwakeN(nExc).ForImage(0)
@@ -105,9 +112,10 @@ func TestWorkersIdentical(t *testing.T) {
 		if len(r1) < 10 {
 			t.Fatalf("only %d spikes: the case must exercise spikes and STDP", len(r1))
 		}
-		for _, w := range []int{2, 3} {
+		for _, w := range []int{2, 3, 4} {
 			var got int
 			clear(cuts)
+			top = (37 - 8*(w-1)) / 8 * 8 // the largest block 0 that leaves 8 to each other block
 			rw, cw, nw := trainRun(t, net, r, trials, func(e *event.Engine) { e.SetWorkers(w); got = e.Workers() })
 			if got != w {
 				t.Fatalf("SetWorkers(%d): Workers() = %d", w, got)
@@ -115,8 +123,8 @@ func TestWorkersIdentical(t *testing.T) {
 			if !slices.Equal(r1, rw) || !slices.Equal(c1, cw) || !sameState(n1, nw) {
 				t.Fatalf("portable=%v: %d workers differ from one", portable, w)
 			}
-			if len(cuts) < 2 {
-				t.Fatalf("%d workers: block 0 was cut at %v only: the case must move the cuts", w, cuts)
+			if len(cuts) != top/8 {
+				t.Fatalf("%d workers: block 0 was cut at %v, want every multiple of 8 up to %d", w, cuts, top)
 			}
 		}
 	}

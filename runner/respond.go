@@ -91,6 +91,9 @@ func Responses(ctx context.Context, net *model.Network, cfg RespondConfig) ([][]
 		return nil, fmt.Errorf("runner: %d images requested, the set holds %d", cfg.Count, cfg.Set.Len())
 	}
 	if cfg.Count == 0 {
+		if cfg.Each != nil {
+			return nil, nil
+		}
 		return [][]int32{}, nil
 	}
 	workers := cfg.workers()
@@ -221,7 +224,9 @@ func (ev Evaluator) Label(ctx context.Context, net *model.Network, r model.Regim
 		if sums[w] == nil {
 			sums[w] = analysis.NewClassSums(net.NExc, Classes)
 		}
-		sums[w].Add(counts, ys[k]) // cannot fail: NExc counts, labels checked by labelsOf
+		if err := sums[w].Add(counts, ys[k]); err != nil {
+			panic("runner: Label: " + err.Error()) // NExc counts, labels checked by labelsOf
+		}
 	}
 	if _, err := Responses(ctx, net, cfg); err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,9 +168,15 @@ func TestLabelScoreStreamed(t *testing.T) {
 		}
 		seen := make([]int, set.Len())
 		var mu sync.Mutex
+		busy := make([]atomic.Bool, w) // a worker's calls must not overlap
 		each := test
 		each.Workers = w
-		each.Each = func(_, k int, counts []int32) {
+		each.Each = func(wk, k int, counts []int32) {
+			if wk < 0 || wk >= w || busy[wk].Swap(true) {
+				t.Errorf("%d workers: Each called as worker %d (out of range, or overlapping)", w, wk)
+				return
+			}
+			defer busy[wk].Store(false)
 			mu.Lock()
 			defer mu.Unlock()
 			seen[k]++

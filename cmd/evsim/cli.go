@@ -362,10 +362,18 @@ func parseResume(args []string) (*options, bool, error) {
 		return nil, true, usagef("-resume \"\": name the checkpoint file to continue (the interrupted run printed it)")
 	}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
-	if o.workers < 0 || o.workers > 4096 {
-		return nil, true, usagef("-workers %d: must be in [0, 4096] (0: all cores)", o.workers)
+	if err := checkWorkers(o.workers); err != nil {
+		return nil, true, err
 	}
 	return o, true, nil
+}
+
+// checkWorkers refuses a -workers value outside [0, 4096].
+func checkWorkers(n int) error {
+	if n < 0 || n > 4096 {
+		return usagef("-workers %d: must be in [0, 4096] (0: all cores)", n)
+	}
+	return nil
 }
 
 // flagError turns a flag package error into one line; a flag of another subcommand gets
@@ -494,8 +502,8 @@ func (o *options) validate() error {
 			}
 		}
 	}
-	if o.workers < 0 || o.workers > 4096 {
-		return usagef("-workers %d: must be in [0, 4096] (0: all cores)", o.workers)
+	if err := checkWorkers(o.workers); err != nil {
+		return err
 	}
 	switch o.profile {
 	case "", "cpu", "mem":

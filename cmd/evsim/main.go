@@ -194,10 +194,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if e.res == nil {
 		e.res = &Results{Phase: o.phase, Seed: o.seed, Engine: e.spec, Workers: workers, Timing: map[string]float64{}}
 	}
+	e.res.Workers = workers // this run's, also when it resumes a run that had others
 	e.fanWorkers = 1
 	if o.set["workers"] {
 		e.fanWorkers = workers
-		e.res.Workers = workers // also when a resume gives its own
 	}
 	if err := e.prepare(); err != nil {
 		return err

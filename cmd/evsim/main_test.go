@@ -72,11 +72,11 @@ func comparable(t *testing.T, path string) string {
 	return string(out)
 }
 
-// resumeArgs resumes checkpoint ckpt quietly, with -workers 1 if workers (a resume may
+// resumeArgs resumes checkpoint ckpt quietly, with -workers 3 if workers (a resume may
 // set its own).
 func resumeArgs(ckpt string, workers bool) []string {
 	if workers {
-		return []string{"-resume", ckpt, "-quiet", "-workers", "1"}
+		return []string{"-resume", ckpt, "-quiet", "-workers", "3"}
 	}
 	return []string{"-resume", ckpt, "-quiet"}
 }
@@ -146,6 +146,12 @@ func checkInterrupts(t *testing.T, args []string, out string, cases []interruptC
 		testHook = nil
 		if _, e, code := runArgs(t, context.Background(), resumeArgs(ckpt, k == len(cases)-1)...); code != 0 {
 			t.Fatalf("%s@%v: resume: exit %d: %s", c.stage, c.at, code, e)
+		}
+		if k == len(cases)-1 {
+			var r struct{ Workers int }
+			if b, err := os.ReadFile(results); err != nil || json.Unmarshal(b, &r) != nil || r.Workers != 3 {
+				t.Errorf("%s@%v: resumed with -workers 3, the results say workers %d", c.stage, c.at, r.Workers)
+			}
 		}
 	compare:
 		if _, err := os.Stat(ckpt); err == nil {
