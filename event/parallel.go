@@ -17,7 +17,7 @@ var minBlock = 1024
 
 // SetWorkers sets how many goroutines share the per-spike work of one network: n <= 1
 // (the default) runs everything on the calling goroutine, and at most one worker per
-// 1,024 neurons is used. The population is cut into one block per worker; each input
+// 1,024 neurons, and no more than GOMAXPROCS, is used. The population is cut into one block per worker; each input
 // spike's delivery to a block, with the examination of the block's neurons whose
 // screening budget it used up, and each inhibitory spike's update of a block, is done by
 // whichever worker claims the block, with one barrier per spike. Everything else (the event
@@ -29,7 +29,7 @@ var minBlock = 1024
 // each keeps a core busy for the whole of Present, the caller's serial work included.
 // Give the engine no more workers than idle cores. Not safe to call during Present.
 func (e *Engine) SetWorkers(n int) {
-	e.workers = max(1, min(n, len(e.a)/minBlock))
+	e.workers = max(1, min(n, len(e.a)/minBlock, runtime.GOMAXPROCS(0)))
 	e.share0 = 0
 }
 

@@ -1,6 +1,7 @@
 package event_test
 
 import (
+	"runtime"
 	"slices"
 	"testing"
 
@@ -93,6 +94,7 @@ func trainNet(nExc int) *model.Network {
 // would leave another block without 8 neurons, then starting over at 8: the cuts move
 // both ways during the trials, whatever the timing.
 func TestWorkersIdentical(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4)) // SetWorkers gives no more workers than this
 	defer event.SetMinBlock(8)()
 	defer event.SetAdaptJobs(3)()
 	cuts, top := map[int]bool{}, 0
@@ -131,8 +133,19 @@ func TestWorkersIdentical(t *testing.T) {
 	vec.ForcePortable(false)
 }
 
-// SetWorkers never gives a worker fewer than the smallest block (1,024 neurons by default).
+// SetWorkers never gives a worker fewer than the smallest block (1,024 neurons by
+// default), nor more workers than GOMAXPROCS.
 func TestWorkersLimit(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	restore := event.SetMinBlock(8)
+	big, err := event.New(trainNet(37), model.Awake())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if big.SetWorkers(4); big.Workers() != 2 {
+		t.Fatalf("blocks of 8, GOMAXPROCS 2, SetWorkers(4): Workers() = %d, want 2", big.Workers())
+	}
+	restore()
 	e, err := event.New(trainNet(37), model.Awake())
 	if err != nil {
 		t.Fatal(err)

@@ -141,7 +141,7 @@ var flagDefs = []flagDef{
 		fs.StringVar(&o.data, "data", "", "folder with the MNIST IDX files (default: the GoMNIST module in the Go module cache)")
 	}},
 	{name: "workers", phases: sim, reg: func(fs *flag.FlagSet, o *options) {
-		fs.IntVar(&o.workers, "workers", 0, "goroutines, in [0, 4096] (0: all cores): labelling and testing spread images over them (default: all cores); if given, run, train and sleep also share each spike's update of a network of 2,048 neurons or more among them (at most one per 1,024 neurons; default one); results do not depend on it")
+		fs.IntVar(&o.workers, "workers", 0, "goroutines, in [0, 4096] (0: all cores): labelling and testing spread images over them (default: all cores); if given, run, train and sleep also share each spike's update of a network of 2,048 neurons or more among them (at most one per 1,024 neurons and one per core; default one); results do not depend on it")
 	}},
 	{name: "json", phases: all, reg: func(fs *flag.FlagSet, o *options) {
 		fs.BoolVar(&o.json, "json", false, "print the results as JSON on stdout instead of the summary")
