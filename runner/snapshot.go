@@ -297,9 +297,9 @@ func (m *Meta) validate() error {
 	switch {
 	case m.NIn <= 0 || m.NExc <= 0:
 		return fmt.Errorf("n_in = %d, n_exc = %d: must be > 0", m.NIn, m.NExc)
-	case m.ImagesSeen < 0 || m.ImagesSeen > MaxImagesSeen:
+	case m.ImagesSeen < 0 || int64(m.ImagesSeen) > MaxImagesSeen: // int64: also where int has 32 bits
 		return fmt.Errorf("images_seen = %d: must be in [0, %d]", m.ImagesSeen, int64(MaxImagesSeen))
-	case m.LabelImages < 0 || m.LabelImages > MaxImagesSeen:
+	case m.LabelImages < 0 || int64(m.LabelImages) > MaxImagesSeen:
 		return fmt.Errorf("label_images = %d: must be in [0, %d]", m.LabelImages, int64(MaxImagesSeen))
 	case m.Labels != nil && len(m.Labels) != m.NExc:
 		return fmt.Errorf("%d labels for %d neurons", len(m.Labels), m.NExc)

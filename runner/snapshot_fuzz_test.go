@@ -73,7 +73,7 @@ func checkDecode(t *testing.T, data []byte) bool {
 	if n.NIn != m.NIn || n.NExc != m.NExc || len(n.W) != n.NIn*n.NExc || wb*len(n.W)+8*(len(n.Theta)+len(n.LastPre)) > len(data) {
 		t.Fatalf("accepted a snapshot larger than its file: %d inputs x %d neurons from %d bytes", m.NIn, m.NExc, len(data))
 	}
-	if m.ImagesSeen < 0 || m.ImagesSeen > MaxImagesSeen || m.LabelImages < 0 || m.LabelImages > MaxImagesSeen {
+	if m.ImagesSeen < 0 || int64(m.ImagesSeen) > MaxImagesSeen || m.LabelImages < 0 || int64(m.LabelImages) > MaxImagesSeen {
 		t.Fatalf("accepted images_seen %d, label_images %d", m.ImagesSeen, m.LabelImages)
 	}
 	if m.Labels != nil && len(m.Labels) != m.NExc || m.Labels == nil && m.LabelImages > 0 {
