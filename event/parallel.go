@@ -17,11 +17,12 @@ var minBlock = 1024
 
 // SetWorkers sets how many goroutines share the per-spike work of one network: n <= 1
 // (the default) runs everything on the calling goroutine, and at most one worker per
-// 1,024 neurons, and no more than GOMAXPROCS, is used. The population is cut into one block per worker; each input
-// spike's delivery to a block, with the examination of the block's neurons whose
-// screening budget it used up, and each inhibitory spike's update of a block, is done by
-// whichever worker claims the block, with one barrier per spike. Everything else (the event
-// queue, the crossing predictions of hot neurons, STDP) stays on the calling goroutine.
+// 1,024 neurons, and no more than GOMAXPROCS, is used. The population is cut into one
+// block per worker; each input spike's delivery to a block, with the examination of the
+// block's neurons whose screening budget it used up, and each inhibitory spike's update
+// of a block, is done by whichever worker claims the block, with one barrier per spike.
+// Everything else (the event queue, the crossing predictions of hot neurons, STDP) stays
+// on the calling goroutine.
 // Each neuron's arithmetic is the same whichever block holds it, and the predictions are
 // made in neuron order as on one worker, so results are identical, bit for bit, for every
 // n. The helper goroutines live only during Present, and wait for the next spike by
@@ -141,8 +142,6 @@ func (e *Engine) startTeam() *team {
 	return tm
 }
 
-func roundUp(x, step int) int { return (x + step - 1) / step * step }
-
 // layout gives block 0 (the caller's) neurons [0, s0) and cuts the rest into blocks of
 // whole steps as equal as they can be (the last takes the part of a step that is left).
 // s0 is rounded down to a step and clamped so that every other block has at least a
@@ -172,9 +171,10 @@ func (tm *team) layout(n, s0 int) int {
 }
 
 // Balancing: after every adaptJobs input jobs, block 0 grows by a step if the caller
-// found another block unfinished after its own in more than 70 % of them, and shrinks by
-// a step if in fewer than 30 %. The helpers start each job later than the caller, and
-// may run on a busier core; where the blocks are cut does not change any result.
+// found another block unfinished after its own in more than 70 % of the jobs whose
+// blocks the helpers did (not those it took over), and shrinks by a step if in fewer than
+// 30 %. The helpers start each job later than the caller, and may run on a busier core;
+// where the blocks are cut does not change any result.
 var adaptJobs = 512 // a variable so that tests can cut the blocks anew often
 
 // onCut, if not nil, is told block 0's size at every cut, and testCut, if not nil,

@@ -33,8 +33,8 @@ type RespondConfig struct {
 	// Each, if not nil, receives each image's counts instead of the result (Responses
 	// then returns nil), so that memory does not grow with Count: worker w, in [0, W)
 	// with W = min(Workers (GOMAXPROCS if 0), Count), calls Each(w, k, counts) once for
-	// each image k it presents, in no set order. counts is valid only during the call. The calls of one worker never
-	// overlap; those of different workers do.
+	// each image k it presents, in no set order. counts is valid only during the call.
+	// The calls of one worker never overlap; those of different workers do.
 	Each func(w, k int, counts []int32)
 }
 
@@ -218,7 +218,7 @@ func (ev Evaluator) Label(ctx context.Context, net *model.Network, r model.Regim
 		return nil, err
 	}
 	// Per-class sums, one set per worker: memory does not grow with n.
-	cfg := RespondConfig{Set: set, Count: n, Seed: ev.Seed, Stream: StreamLabel, Engine: ev.Engine, Regime: r.Frozen(), Workers: ev.Workers, Slots: ev.Slots, Progress: ev.Progress}
+	cfg := ev.respond(set, n, StreamLabel, r)
 	sums := make([]*analysis.ClassSums, cfg.workers())
 	cfg.Each = func(w, k int, counts []int32) {
 		if sums[w] == nil {
@@ -255,7 +255,7 @@ func (ev Evaluator) Score(ctx context.Context, net *model.Network, r model.Regim
 	if err != nil {
 		return analysis.Score{}, err
 	}
-	cfg := RespondConfig{Set: set, Count: n, Seed: ev.Seed, Stream: StreamTest, Engine: ev.Engine, Regime: r.Frozen(), Workers: ev.Workers, Slots: ev.Slots, Progress: ev.Progress}
+	cfg := ev.respond(set, n, StreamTest, r)
 	scores := make([]analysis.Score, cfg.workers()) // one per worker: memory does not grow with n
 	cfg.Each = func(w, k int, counts []int32) { scores[w].Add(counts, ys[k], labels) }
 	if _, err := Responses(ctx, net, cfg); err != nil {
@@ -266,6 +266,11 @@ func (ev Evaluator) Score(ctx context.Context, net *model.Network, r model.Regim
 		s.Merge(p)
 	}
 	return s, nil
+}
+
+// respond is the RespondConfig of the first n images of set from stream, under r frozen.
+func (ev Evaluator) respond(set Dataset, n int, stream uint64, r model.Regime) RespondConfig {
+	return RespondConfig{Set: set, Count: n, Seed: ev.Seed, Stream: stream, Engine: ev.Engine, Regime: r.Frozen(), Workers: ev.Workers, Slots: ev.Slots, Progress: ev.Progress}
 }
 
 // labels checks set and n and returns the first n labels of set.

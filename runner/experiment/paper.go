@@ -389,7 +389,7 @@ func Paper(ctx context.Context, cfg PaperConfig) ([]Cell, error) {
 	var wg sync.WaitGroup
 	// At most w chains at once, each holding its network between levels (memory bounded by
 	// the cores, not the seeds); cells fill the slots that the chains leave.
-	chainSem := make(chan struct{}, w)
+	chainSlots := make(runner.Slots, w)
 	for k, seed := range cfg.Seeds {
 		wg.Add(1)
 		go func() {
@@ -400,12 +400,10 @@ func Paper(ctx context.Context, cfg PaperConfig) ([]Cell, error) {
 				cond.Broadcast()
 				mu.Unlock()
 			}()
-			select {
-			case chainSem <- struct{}{}:
-				defer func() { <-chainSem }()
-			case <-ctx.Done():
+			if chainSlots.Take(ctx) != nil {
 				return
 			}
+			defer chainSlots.Give()
 			fail(p.trainLevels(ctx, seed, func(level int) {
 				mu.Lock()
 				queue = append(queue, job{k, level})
