@@ -70,6 +70,7 @@ type options struct {
 	warmInh  float64 // -warmup-inh
 	thetaPl  float64 // -theta-plus (0: model.AwakeN's)
 	latInh   float64 // -lateral-inh (0: model.Awake's 60 mV)
+	tauTh    float64 // -tau-theta (0: model.Awake's 10^7 ms)
 	sleep    sleepFlags
 	paper    paperFlags
 	search   searchFlags
@@ -163,6 +164,9 @@ var flagDefs = []flagDef{
 	}},
 	{name: "theta-plus", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
 		fs.Float64Var(&o.thetaPl, "theta-plus", 0, "new networks: threshold increment θ+ per spike in mV, in (0, 100] (0 or absent: 0.05·max(1, N/100), the default scaling)")
+	}},
+	{name: "tau-theta", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
+		fs.Float64Var(&o.tauTh, "tau-theta", 0, "new networks: time constant of θ's decay in ms, in (0, 1e12] (0 or absent: 1e7, Diehl & Cook's)")
 	}},
 	{name: "lateral-inh", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
 		fs.Float64Var(&o.latInh, "lateral-inh", 0, "new networks: lateral inhibition, the peak drop in mV that one inhibitory spike causes in every other excitatory neuron, in (0, 1000] (0 or absent: 60; the warm-up scales it by -warmup-inh)")
@@ -468,6 +472,9 @@ func (o *options) awake(n int) model.Regime {
 	if o.latInh > 0 {
 		r.JIE = o.latInh / model.PSPPeak(r.Exc.TauM, r.TauS)
 	}
+	if o.tauTh > 0 {
+		r.TauTheta = o.tauTh
+	}
 	return r
 }
 
@@ -534,8 +541,8 @@ func (o *options) validate() error {
 	if o.in != "" && o.set["n"] {
 		return usagef("-n %d: the snapshot -in %s sets the network size; leave -n out", o.n, o.in)
 	}
-	if (o.set["warmup-images"] || o.set["warmup-inh"] || o.set["theta-plus"] || o.set["lateral-inh"]) && o.in != "" {
-		return usagef("-warmup-images/-warmup-inh/-theta-plus/-lateral-inh: the snapshot -in %s carries its own training regime; leave them out", o.in)
+	if (o.set["warmup-images"] || o.set["warmup-inh"] || o.set["theta-plus"] || o.set["lateral-inh"] || o.set["tau-theta"]) && o.in != "" {
+		return usagef("-warmup-images/-warmup-inh/-theta-plus/-lateral-inh/-tau-theta: the snapshot -in %s carries its own training regime; leave them out", o.in)
 	}
 	if o.set["epochs"] {
 		if o.set["train"] {
@@ -562,6 +569,9 @@ func (o *options) validate() error {
 		return err
 	}
 	if err := finite("lateral-inh", o.latInh, 0, 1000); err != nil {
+		return err
+	}
+	if err := finite("tau-theta", o.tauTh, 0, 1e12); err != nil {
 		return err
 	}
 	if err := o.sleep.validate(o.set); err != nil {

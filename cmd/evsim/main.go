@@ -130,6 +130,7 @@ type TrainResult struct {
 	WarmupInh    float64 `json:"warmup_inh"`
 	ThetaPlus    float64 `json:"theta_plus_mv"`  // the regime's θ+ per spike
 	LateralInh   float64 `json:"lateral_inh_mv"` // the regime's lateral inhibition: peak drop per inhibitory spike
+	TauTheta     float64 `json:"tau_theta_ms"`   // the regime's time constant of θ's decay
 }
 
 type LabelResult struct {

@@ -672,8 +672,6 @@ func TestWorkersSameBytes(t *testing.T) {
 	}
 }
 
-// TestThetaPlus: -theta-plus sets θ+ of a new network, which its snapshot keeps and the
-// results print; without it θ+ is model.AwakeN's for the size.
 // TestLateralInh: -lateral-inh sets the peak drop of one inhibitory spike in a new network,
 // the snapshot keeps it (so -in continues with it), the results print it, and it changes
 // what the network learns.
@@ -711,17 +709,23 @@ func TestLateralInh(t *testing.T) {
 	}
 }
 
+// TestThetaPlus: -theta-plus and -tau-theta set θ+ and θ's decay time constant of a new
+// network, which its snapshot keeps (so -in continues with them) and the results print;
+// without them θ+ is model.AwakeN's for the size and the time constant is 10^7 ms. A
+// different time constant changes the θ the network ends with.
 func TestThetaPlus(t *testing.T) {
 	dir := t.TempDir()
+	var thetas [][]float64
 	for _, c := range []struct {
-		args []string
-		want float64
-	}{{[]string{"-theta-plus", "0.3"}, 0.3}, {nil, 0.05 * 4}} {
+		args          []string
+		wantTP, wantT float64
+	}{{[]string{"-theta-plus", "0.3"}, 0.3, 1e7}, {nil, 0.05 * 4, 1e7}, {[]string{"-tau-theta", "2000"}, 0.05 * 4, 2000}} {
 		out := filepath.Join(dir, "tp.snap")
 		stdout := mustRun(t, append([]string{"train", "-n", "400", "-train", "2", "-label", "0", "-out", out, "-quiet", "-json"}, c.args...)...)
 		var m struct {
 			Train struct {
 				ThetaPlus float64 `json:"theta_plus_mv"`
+				TauTheta  float64 `json:"tau_theta_ms"`
 			} `json:"train"`
 		}
 		if err := json.Unmarshal([]byte(stdout), &m); err != nil {
@@ -731,10 +735,15 @@ func TestThetaPlus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.Meta.Regime.ThetaPlus != c.want || m.Train.ThetaPlus != c.want {
-			t.Errorf("%v: snapshot θ+ %v, results %v, want %v", c.args, s.Meta.Regime.ThetaPlus, m.Train.ThetaPlus, c.want)
+		r := s.Meta.Regime
+		if r.ThetaPlus != c.wantTP || m.Train.ThetaPlus != c.wantTP || r.TauTheta != c.wantT || m.Train.TauTheta != c.wantT {
+			t.Errorf("%v: snapshot θ+ %v τθ %v, results θ+ %v τθ %v, want θ+ %v τθ %v", c.args, r.ThetaPlus, r.TauTheta, m.Train.ThetaPlus, m.Train.TauTheta, c.wantTP, c.wantT)
 		}
+		thetas = append(thetas, s.Net.Theta)
 		os.Remove(out)
+	}
+	if slices.Equal(thetas[1], thetas[2]) {
+		t.Error("-tau-theta 2000 ended with the same θ as the default 10^7 ms")
 	}
 }
 

@@ -363,7 +363,7 @@ func (e *env) trainPhase() error {
 	e.res.Timing["train"] = el
 	e.res.Train = &TrainResult{TrainStats: st, ImagesSeen: snap.Meta.ImagesSeen, ImagesPerSec: float64(doneHere) / math.Max(el, 1e-9), MeanTheta: mean(snap.Net.Theta),
 		WarmupImages: snap.Meta.Regime.WarmupImages, WarmupInh: snap.Meta.Regime.WarmupInh, ThetaPlus: snap.Meta.Regime.ThetaPlus,
-		LateralInh: snap.Meta.Regime.JIE * model.PSPPeak(snap.Meta.Regime.Exc.TauM, snap.Meta.Regime.TauS)}
+		LateralInh: snap.Meta.Regime.JIE * model.PSPPeak(snap.Meta.Regime.Exc.TauM, snap.Meta.Regime.TauS), TauTheta: snap.Meta.Regime.TauTheta}
 	return nil
 }
 
