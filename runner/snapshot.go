@@ -59,6 +59,10 @@ type Meta struct {
 	// nil before labelling.
 	Labels      []int `json:"labels,omitempty"`
 	LabelImages int   `json:"label_images,omitempty"`
+	// HeldOut is the number of images at the end of the training set that the network
+	// never trains on: its training sequence cycles through the first Len-HeldOut images,
+	// so that the last ones stay a validation set over any number of passes. 0: none.
+	HeldOut int `json:"held_out,omitempty"`
 	// Pending, in a checkpoint only, records the interrupted invocation (owned by the command).
 	Pending json.RawMessage `json:"pending,omitempty"`
 	// Provenance names the program and command line that wrote the snapshot (absent in
@@ -289,8 +293,8 @@ func parseMeta(b []byte) (Meta, error) {
 	return m, nil
 }
 
-// validate checks every field of a snapshot's meta data: positive sizes, ImagesSeen and
-// LabelImages in [0, MaxImagesSeen], Labels absent or one class in [-1, 9] per neuron
+// validate checks every field of a snapshot's meta data: positive sizes, ImagesSeen,
+// LabelImages and HeldOut in [0, MaxImagesSeen], Labels absent or one class in [-1, 9] per neuron
 // (present whenever LabelImages > 0), a valid regime, engine "event" (no Dt) or "stepped"
 // with a finite Dt > 0, and Pending, if present, a JSON object.
 func (m *Meta) validate() error {
@@ -301,6 +305,8 @@ func (m *Meta) validate() error {
 		return fmt.Errorf("images_seen = %d: must be in [0, %d]", m.ImagesSeen, int64(MaxImagesSeen))
 	case m.LabelImages < 0 || int64(m.LabelImages) > MaxImagesSeen:
 		return fmt.Errorf("label_images = %d: must be in [0, %d]", m.LabelImages, int64(MaxImagesSeen))
+	case m.HeldOut < 0 || int64(m.HeldOut) > MaxImagesSeen:
+		return fmt.Errorf("held_out = %d: must be in [0, %d]", m.HeldOut, int64(MaxImagesSeen))
 	case m.Labels != nil && len(m.Labels) != m.NExc:
 		return fmt.Errorf("%d labels for %d neurons", len(m.Labels), m.NExc)
 	case m.Labels == nil && m.LabelImages > 0:

@@ -71,6 +71,7 @@ type options struct {
 	thetaPl  float64 // -theta-plus (0: model.AwakeN's)
 	latInh   float64 // -lateral-inh (0: model.Awake's 60 mV)
 	tauTh    float64 // -tau-theta (0: model.Awake's 10^7 ms)
+	holdOut  int     // -hold-out: new networks never train on the last holdOut training images
 	sleep    sleepFlags
 	paper    paperFlags
 	search   searchFlags
@@ -164,6 +165,9 @@ var flagDefs = []flagDef{
 	}},
 	{name: "theta-plus", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
 		fs.Float64Var(&o.thetaPl, "theta-plus", 0, "new networks: threshold increment θ+ per spike in mV, in (0, 100] (0 or absent: 0.05·max(1, N/100), the default scaling)")
+	}},
+	{name: "hold-out", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
+		fs.IntVar(&o.holdOut, "hold-out", 0, "new networks: never train on the last N training images, in [0, 59999]: training cycles through the others, so that -curve validates on images never trained on over any number of passes (the snapshot keeps it)")
 	}},
 	{name: "tau-theta", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
 		fs.Float64Var(&o.tauTh, "tau-theta", 0, "new networks: time constant of θ's decay in ms, in (0, 1e12] (0 or absent: 1e7, Diehl & Cook's)")
@@ -541,8 +545,8 @@ func (o *options) validate() error {
 	if o.in != "" && o.set["n"] {
 		return usagef("-n %d: the snapshot -in %s sets the network size; leave -n out", o.n, o.in)
 	}
-	if (o.set["warmup-images"] || o.set["warmup-inh"] || o.set["theta-plus"] || o.set["lateral-inh"] || o.set["tau-theta"]) && o.in != "" {
-		return usagef("-warmup-images/-warmup-inh/-theta-plus/-lateral-inh/-tau-theta: the snapshot -in %s carries its own training regime; leave them out", o.in)
+	if (o.set["warmup-images"] || o.set["warmup-inh"] || o.set["theta-plus"] || o.set["lateral-inh"] || o.set["tau-theta"] || o.set["hold-out"]) && o.in != "" {
+		return usagef("-warmup-images/-warmup-inh/-theta-plus/-lateral-inh/-tau-theta/-hold-out: the snapshot -in %s carries its own training regime; leave them out", o.in)
 	}
 	if o.set["epochs"] {
 		if o.set["train"] {
@@ -573,6 +577,9 @@ func (o *options) validate() error {
 	}
 	if err := finite("tau-theta", o.tauTh, 0, 1e12); err != nil {
 		return err
+	}
+	if o.holdOut < 0 || o.holdOut > 59999 {
+		return usagef("-hold-out %d: must be in [0, 59999]", o.holdOut)
 	}
 	if err := o.sleep.validate(o.set); err != nil {
 		return err

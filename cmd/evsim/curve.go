@@ -27,8 +27,9 @@ type CurvePoint struct {
 	Pass     int     `json:"pass"` // 1 for the first pass over the training set
 	Accuracy float64 `json:"validation_accuracy"`
 	// HeldOut: the network has not trained on the validation images (the last
-	// -curve-validation of the set) yet. Training passes over the whole set, so from the
-	// first pass's last images on the "validation" accuracy is one on trained images.
+	// -curve-validation of the set) yet. Without -hold-out, training passes over the whole
+	// set, so from the first pass's last images on the "validation" accuracy is one on
+	// trained images; with -hold-out (at least -curve-validation) every point is held out.
 	HeldOut bool `json:"held_out"`
 }
 
@@ -81,15 +82,16 @@ func (e *env) curvePoint() error {
 		return err
 	}
 	seen := snap.Meta.ImagesSeen
-	held := heldOut(seen, e.trainSet.Len(), o.curve.validation)
-	e.res.Curve = append(e.res.Curve, CurvePoint{Images: seen, Pass: (seen-1)/e.trainSet.Len() + 1, Accuracy: score.Accuracy, HeldOut: held})
+	n := e.fit().Len()
+	held := o.curve.validation <= snap.Meta.HeldOut || heldOut(seen, n, o.curve.validation)
+	e.res.Curve = append(e.res.Curve, CurvePoint{Images: seen, Pass: (seen-1)/n + 1, Accuracy: score.Accuracy, HeldOut: held})
 	e.res.Timing["curve"] += time.Since(t0).Seconds()
 	if !o.quiet {
 		note := ""
 		if !held {
 			note = " (not held out: the network has trained on these images)"
 		}
-		fmt.Fprintf(e.stderr, "curve: %d images seen (pass %d): validation accuracy %.2f %%%s\n", seen, (seen-1)/e.trainSet.Len()+1, 100*score.Accuracy, note)
+		fmt.Fprintf(e.stderr, "curve: %d images seen (pass %d): validation accuracy %.2f %%%s\n", seen, (seen-1)/n+1, 100*score.Accuracy, note)
 	}
 	return e.writeCurve()
 }

@@ -128,9 +128,10 @@ type TrainResult struct {
 	// (or will be) presented with the lateral inhibition ×WarmupInh.
 	WarmupImages int     `json:"warmup_images"`
 	WarmupInh    float64 `json:"warmup_inh"`
-	ThetaPlus    float64 `json:"theta_plus_mv"`  // the regime's θ+ per spike
-	LateralInh   float64 `json:"lateral_inh_mv"` // the regime's lateral inhibition: peak drop per inhibitory spike
-	TauTheta     float64 `json:"tau_theta_ms"`   // the regime's time constant of θ's decay
+	ThetaPlus    float64 `json:"theta_plus_mv"`      // the regime's θ+ per spike
+	LateralInh   float64 `json:"lateral_inh_mv"`     // the regime's lateral inhibition: peak drop per inhibitory spike
+	TauTheta     float64 `json:"tau_theta_ms"`       // the regime's time constant of θ's decay
+	HeldOut      int     `json:"held_out,omitempty"` // the last HeldOut training images are never trained on
 }
 
 type LabelResult struct {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"io"
 	"math"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/evsim/evsim/model"
 	"github.com/evsim/evsim/runner"
+	"github.com/evsim/evsim/runner/mnist"
 )
 
 func runArgs(t *testing.T, ctx context.Context, args ...string) (string, string, int) {
@@ -765,5 +767,100 @@ func TestPassLabel(t *testing.T) {
 		if got := passLabel(c.seen0, 60000, 15)(c.done); got != c.want {
 			t.Errorf("seen %d, done %d: %q, want %q", c.seen0, c.done, got, c.want)
 		}
+	}
+}
+
+// writeIDX writes the first n images of set as the uncompressed IDX files of split in
+// dir (mnist.Load reads them when the .gz files are absent).
+func writeIDX(t *testing.T, dir, split string, set *mnist.Set, n int) {
+	t.Helper()
+	be := func(vs ...uint32) []byte {
+		b := make([]byte, 0, 4*len(vs))
+		for _, v := range vs {
+			b = binary.BigEndian.AppendUint32(b, v)
+		}
+		return b
+	}
+	img := append(be(0x803, uint32(n), 28, 28), set.Pixels[:n*mnist.Pixels]...)
+	lab := append(be(0x801, uint32(n)), set.Labels[:n]...)
+	for name, b := range map[string][]byte{split + "-images-idx3-ubyte": img, split + "-labels-idx1-ubyte": lab} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestHoldOut: -hold-out H keeps the last H training images out of training. Three passes
+// with -hold-out 59990 learn the same weights and thresholds as three passes over a data
+// set of only the first 10 images, and so does a continuation with -in (the snapshot
+// keeps H); every learning-curve point is held out; a -curve-validation above H is
+// refused.
+func TestHoldOut(t *testing.T) {
+	dir := t.TempDir()
+	src, err := mnist.DefaultDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := filepath.Join(dir, "small")
+	if err := os.Mkdir(small, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, split := range []string{"train", "t10k"} {
+		set, err := mnist.Load(src, split, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeIDX(t, small, split, set, 10)
+	}
+	a, b := filepath.Join(dir, "a.snap"), filepath.Join(dir, "b.snap")
+	stdout := mustRun(t, "train", "-n", "10", "-epochs", "3", "-hold-out", "59990", "-label", "0", "-warmup-images", "5",
+		"-curve", "10,30", "-curve-label", "5", "-curve-validation", "5", "-out", a, "-quiet", "-json")
+	var m struct {
+		Train struct {
+			Images  int `json:"images"`
+			HeldOut int `json:"held_out"`
+		} `json:"train"`
+		Curve []CurvePoint `json:"learning_curve"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Train.Images != 30 || m.Train.HeldOut != 59990 {
+		t.Errorf("-epochs 3 -hold-out 59990: trained %d images, held out %d; want 30 and 59990", m.Train.Images, m.Train.HeldOut)
+	}
+	if len(m.Curve) != 2 || !m.Curve[0].HeldOut || !m.Curve[1].HeldOut || m.Curve[1].Pass != 3 {
+		t.Errorf("curve %+v: want 2 points, both held out, the second in pass 3", m.Curve)
+	}
+	mustRun(t, "train", "-data", small, "-n", "10", "-epochs", "3", "-label", "0", "-warmup-images", "5", "-out", b, "-quiet")
+	same := func(what, p, q string) {
+		t.Helper()
+		sp, err := runner.LoadSnapshot(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sq, err := runner.LoadSnapshot(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sp.Meta.HeldOut != 59990 || sq.Meta.HeldOut != 0 {
+			t.Errorf("%s: snapshots hold out %d and %d, want 59990 and 0", what, sp.Meta.HeldOut, sq.Meta.HeldOut)
+		}
+		if !slices.Equal(sp.Net.W, sq.Net.W) || !slices.Equal(sp.Net.Theta, sq.Net.Theta) {
+			t.Errorf("%s: -hold-out 59990 learned other weights or thresholds than the first 10 images alone", what)
+		}
+	}
+	same("3 passes", a, b)
+	a2, b2 := filepath.Join(dir, "a2.snap"), filepath.Join(dir, "b2.snap")
+	mustRun(t, "train", "-in", a, "-train", "15", "-label", "0", "-out", a2, "-quiet")
+	mustRun(t, "train", "-data", small, "-in", b, "-train", "15", "-label", "0", "-out", b2, "-quiet")
+	same("continued with -in", a2, b2)
+
+	_, errOut, code := runArgs(t, context.Background(), "train", "-n", "10", "-train", "10", "-hold-out", "4", "-curve", "10", "-curve-validation", "5", "-out", filepath.Join(dir, "c.snap"), "-quiet")
+	if code != 2 || !strings.Contains(errOut, "-curve-validation 5") {
+		t.Errorf("-hold-out 4 -curve-validation 5: exit %d, %q; want a usage error naming -curve-validation 5", code, errOut)
+	}
+	_, errOut, code = runArgs(t, context.Background(), "train", "-data", small, "-n", "10", "-train", "10", "-label", "0", "-hold-out", "10", "-out", filepath.Join(dir, "d.snap"), "-quiet")
+	if code != 2 || !strings.Contains(errOut, "-hold-out 10") {
+		t.Errorf("-hold-out 10 of 10 images: exit %d, %q; want a usage error naming -hold-out 10", code, errOut)
 	}
 }

@@ -117,7 +117,7 @@ func (e *env) prepare() error {
 			e.snap = s
 		} else {
 			e.snap = &runner.Snapshot{
-				Meta: runner.Meta{NIn: mnist.Pixels, NExc: o.n, Seed: o.seed, Regime: o.awake(o.n), Engine: e.spec},
+				Meta: runner.Meta{NIn: mnist.Pixels, NExc: o.n, Seed: o.seed, Regime: o.awake(o.n), Engine: e.spec, HeldOut: o.holdOut},
 				Net:  runner.NewNetwork(mnist.Pixels, o.n, o.seed),
 			}
 		}
@@ -148,8 +148,15 @@ func (e *env) prepare() error {
 		if o.label > set.Len() {
 			return usagef("-label %d: the training set holds %d images", o.label, set.Len())
 		}
+		held := 0 // sleepsearch and paper make their own networks
+		if e.snap != nil {
+			held = e.snap.Meta.HeldOut
+		}
+		if held > 0 && held >= set.Len() {
+			return usagef("-hold-out %d: the training set holds %d images, so none would be left to train on", held, set.Len())
+		}
 		if o.set["epochs"] {
-			o.train = o.epochs * set.Len()
+			o.train = o.epochs * (set.Len() - held)
 		}
 		if pts, _ := o.curve.list(); len(pts) > 0 && e.snap != nil {
 			from := e.snap.Meta.ImagesSeen
@@ -161,6 +168,9 @@ func (e *env) prepare() error {
 			}
 			if o.curve.label+o.curve.validation > set.Len() {
 				return usagef("-curve-label %d -curve-validation %d: together more than the %d training images", o.curve.label, o.curve.validation, set.Len())
+			}
+			if held > 0 && o.curve.validation > held {
+				return usagef("-curve-validation %d: more than the %d images the network never trains on (-hold-out); give -curve-validation %d or less", o.curve.validation, held, held)
 			}
 		}
 	}
@@ -195,7 +205,7 @@ func (e *env) prepare() error {
 // cannot run is refused before training, labelling and testing.
 func (e *env) prepareSleep() error {
 	o, snap := e.o, e.snap
-	set := e.trainSet
+	set := e.fit()
 	cfg := o.sleep.config(o.set)
 	// The images the network will have seen when it sleeps.
 	seen := snap.Meta.ImagesSeen
@@ -309,7 +319,8 @@ func (e *env) trainPhase() error {
 	e.trainStart = start
 	end := start + o.train
 	curve, _ := o.curve.list()
-	n := e.trainSet.Len()
+	fit := e.fit()
+	n := fit.Len()
 	passes := (end + n - 1) / n
 	remaining := end - snap.Meta.ImagesSeen
 	bar := newProgress("train", remaining, o.quiet)
@@ -335,7 +346,7 @@ func (e *env) trainPhase() error {
 		}
 		base := doneHere
 		st, err := runner.Train(e.ctx, snap.Net, runner.TrainConfig{
-			Set: e.trainSet, Start: seen, Count: stop - seen, Seed: o.seed,
+			Set: fit, Start: seen, Count: stop - seen, Seed: o.seed,
 			Engine: e.spec, Regime: snap.Meta.Regime, Workers: e.fanWorkers,
 			Progress: func(d int) { track(base + d) },
 		})
@@ -363,8 +374,20 @@ func (e *env) trainPhase() error {
 	e.res.Timing["train"] = el
 	e.res.Train = &TrainResult{TrainStats: st, ImagesSeen: snap.Meta.ImagesSeen, ImagesPerSec: float64(doneHere) / math.Max(el, 1e-9), MeanTheta: mean(snap.Net.Theta),
 		WarmupImages: snap.Meta.Regime.WarmupImages, WarmupInh: snap.Meta.Regime.WarmupInh, ThetaPlus: snap.Meta.Regime.ThetaPlus,
-		LateralInh: snap.Meta.Regime.JIE * model.PSPPeak(snap.Meta.Regime.Exc.TauM, snap.Meta.Regime.TauS), TauTheta: snap.Meta.Regime.TauTheta}
+		LateralInh: snap.Meta.Regime.JIE * model.PSPPeak(snap.Meta.Regime.Exc.TauM, snap.Meta.Regime.TauS), TauTheta: snap.Meta.Regime.TauTheta,
+		HeldOut: snap.Meta.HeldOut}
 	return nil
+}
+
+// fit is the part of the training set the network trains on: all of it but the last
+// Meta.HeldOut images. It shares the training set's storage.
+func (e *env) fit() *mnist.Set {
+	s, held := e.trainSet, e.snap.Meta.HeldOut
+	if held == 0 {
+		return s
+	}
+	k := s.Len() - held
+	return &mnist.Set{Pixels: s.Pixels[:k*mnist.Pixels], Labels: s.Labels[:k]}
 }
 
 // addTrain is the training statistics of two consecutive stretches.

@@ -31,6 +31,9 @@ func summary(w io.Writer, r *Results, o *options) error {
 		}
 		line("trained", "%d images%s, %.0f images/s; %d images seen in all", t.Images, warm, t.ImagesPerSec, t.ImagesSeen)
 		line("thresholds", "mean θ %.2f mV", t.MeanTheta)
+		if t.HeldOut > 0 {
+			line("held out", "the last %d training images, never trained on", t.HeldOut)
+		}
 	}
 	if s := r.Sleep; s != nil {
 		if s.TestBefore != nil {
