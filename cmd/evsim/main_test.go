@@ -793,8 +793,8 @@ func writeIDX(t *testing.T, dir, split string, set *mnist.Set, n int) {
 // TestHoldOut: -hold-out H keeps the last H training images out of training. Three passes
 // with -hold-out 59990 learn the same weights and thresholds as three passes over a data
 // set of only the first 10 images, and so does a continuation with -in (the snapshot
-// keeps H); every learning-curve point is held out; a -curve-validation above H is
-// refused.
+// keeps H); every learning-curve point is held out; the default labels come from the
+// images trained on; a -curve-validation above H is refused.
 func TestHoldOut(t *testing.T) {
 	dir := t.TempDir()
 	src, err := mnist.DefaultDir()
@@ -854,6 +854,20 @@ func TestHoldOut(t *testing.T) {
 	mustRun(t, "train", "-in", a, "-train", "15", "-label", "0", "-out", a2, "-quiet")
 	mustRun(t, "train", "-data", small, "-in", b, "-train", "15", "-label", "0", "-out", b2, "-quiet")
 	same("continued with -in", a2, b2)
+
+	// Labels by default come from the images trained on, never from the held-out ones.
+	stdout = mustRun(t, "train", "-n", "10", "-train", "20", "-hold-out", "59990", "-out", filepath.Join(dir, "e.snap"), "-quiet", "-json")
+	var ml struct {
+		Label struct {
+			Images int `json:"images"`
+		} `json:"label"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &ml); err != nil {
+		t.Fatal(err)
+	}
+	if ml.Label.Images != 10 {
+		t.Errorf("-hold-out 59990 without -label: labels from %d images, want the 10 trained on", ml.Label.Images)
+	}
 
 	_, errOut, code := runArgs(t, context.Background(), "train", "-n", "10", "-train", "10", "-hold-out", "4", "-curve", "10", "-curve-validation", "5", "-out", filepath.Join(dir, "c.snap"), "-quiet")
 	if code != 2 || !strings.Contains(errOut, "-curve-validation 5") {

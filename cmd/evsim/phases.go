@@ -158,6 +158,9 @@ func (e *env) prepare() error {
 		if o.set["epochs"] {
 			o.train = o.epochs * (set.Len() - held)
 		}
+		if held > 0 && !o.set["label"] && o.label > set.Len()-held {
+			o.label = set.Len() - held // the default labels no held-out image
+		}
 		if pts, _ := o.curve.list(); len(pts) > 0 && e.snap != nil {
 			from := e.snap.Meta.ImagesSeen
 			if e.pend != nil {
