@@ -147,7 +147,7 @@ func sleepFlagDefs() []flagDef {
 			fs.StringVar(&o.sleep.preset, "sleep-preset", "validated", "sleep to start from: "+presetNames()+"; the -sleep-* flags given override its values")
 		}},
 		{name: "sleep-input", phases: withSleep, reg: func(fs *flag.FlagSet, o *options) {
-			fs.StringVar(&o.sleep.input, "sleep-input", "seen", "seen: mean of the training images the network has seen | all: of all 60000")
+			fs.StringVar(&o.sleep.input, "sleep-input", "seen", "seen: mean of the training images the network has seen | all: of all 60000 (but those it holds out, -hold-out)")
 		}},
 	}
 	for _, f := range sleepFields {
