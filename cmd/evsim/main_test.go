@@ -794,7 +794,8 @@ func writeIDX(t *testing.T, dir, split string, set *mnist.Set, n int) {
 // with -hold-out 59990 learn the same weights and thresholds as three passes over a data
 // set of only the first 10 images, and so does a continuation with -in (the snapshot
 // keeps H); every learning-curve point is held out; the default labels come from the
-// images trained on; a -curve-validation above H is refused.
+// images trained on, and so does the sleep's mean input; a -curve-validation above H is
+// refused.
 func TestHoldOut(t *testing.T) {
 	dir := t.TempDir()
 	src, err := mnist.DefaultDir()
@@ -854,6 +855,22 @@ func TestHoldOut(t *testing.T) {
 	mustRun(t, "train", "-in", a, "-train", "15", "-label", "0", "-out", a2, "-quiet")
 	mustRun(t, "train", "-data", small, "-in", b, "-train", "15", "-label", "0", "-out", b2, "-quiet")
 	same("continued with -in", a2, b2)
+
+	// The sleep's input with -sleep-input all is the mean of the images it may train on.
+	stdout = mustRun(t, "sleep", "-in", a, "-sleep-input", "all", "-test", "0", "-out", filepath.Join(dir, "s.snap"), "-quiet", "-json")
+	var ms struct {
+		Sleep struct {
+			Params struct {
+				MeanOf int `json:"mean_of_images"`
+			} `json:"params"`
+		} `json:"sleep"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &ms); err != nil {
+		t.Fatal(err)
+	}
+	if ms.Sleep.Params.MeanOf != 10 {
+		t.Errorf("sleep -sleep-input all on -hold-out 59990: the mean of %d images, want the 10 it trains on", ms.Sleep.Params.MeanOf)
+	}
 
 	// Labels by default come from the images trained on, never from the held-out ones.
 	stdout = mustRun(t, "train", "-n", "10", "-train", "20", "-hold-out", "59990", "-out", filepath.Join(dir, "e.snap"), "-quiet", "-json")
