@@ -116,7 +116,7 @@ var flagDefs = []flagDef{
 		fs.IntVar(&o.curve.label, "curve-label", 1000, "learning curve: labels from the first N training images")
 	}},
 	{name: "curve-validation", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
-		fs.IntVar(&o.curve.validation, "curve-validation", 1000, "learning curve: accuracy on the last N training images (held out only until training reaches them: full passes train on them; the curve marks each point held_out or not)")
+		fs.IntVar(&o.curve.validation, "curve-validation", 1000, "learning curve: accuracy on the last N training images (held out only until training reaches them: full passes train on them, unless -hold-out is at least N; the curve marks each point held_out or not)")
 	}},
 	{name: "label", phases: sim, reg: func(fs *flag.FlagSet, o *options) {
 		fs.IntVar(&o.label, "label", -1, "training images used to assign labels, in [0, 60000] (-1: the command's default: run and train max(-train, 1000), sleepsearch 2000, paper 5000; test and sleep: 0 keeps the snapshot's labels)")

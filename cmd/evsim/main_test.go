@@ -864,13 +864,18 @@ func TestHoldOut(t *testing.T) {
 				MeanOf int `json:"mean_of_images"`
 			} `json:"params"`
 		} `json:"sleep"`
+		Label struct {
+			Images int `json:"images"`
+		} `json:"label"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &ms); err != nil {
 		t.Fatal(err)
 	}
-	if ms.Sleep.Params.MeanOf != 10 {
-		t.Errorf("sleep -sleep-input all on -hold-out 59990: the mean of %d images, want the 10 it trains on", ms.Sleep.Params.MeanOf)
+	if ms.Sleep.Params.MeanOf != 10 || ms.Label.Images != 10 {
+		t.Errorf("sleep -sleep-input all on -hold-out 59990: the mean of %d images, labels from %d; want the 10 it trains on", ms.Sleep.Params.MeanOf, ms.Label.Images)
 	}
+	// -train 0 writes the network as it is (it used to dereference a training set it had not loaded).
+	mustRun(t, "train", "-in", a, "-train", "0", "-label", "0", "-out", filepath.Join(dir, "z.snap"), "-quiet")
 
 	// Labels by default come from the images trained on, never from the held-out ones.
 	stdout = mustRun(t, "train", "-n", "10", "-train", "20", "-hold-out", "59990", "-out", filepath.Join(dir, "e.snap"), "-quiet", "-json")

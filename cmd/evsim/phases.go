@@ -94,7 +94,7 @@ func (o *options) needsTraining() bool {
 	case "run", "sleep", "sleepsearch", "paper":
 		return true
 	case "train":
-		return o.train > 0 || o.label > 0
+		return true // trainPhase reads the set even for -train 0
 	case "test":
 		return o.label > 0
 	}
@@ -152,7 +152,10 @@ func (e *env) prepare() error {
 		if e.snap != nil {
 			held = e.snap.Meta.HeldOut
 		}
-		if held > 0 && held >= set.Len() {
+		if held > 0 && held >= set.Len() && o.phase != "test" {
+			if o.in != "" {
+				return usagef("-in %s: the network never trains on the last %d training images (-hold-out), but the training set holds only %d; use the data it was trained with", o.in, held, set.Len())
+			}
 			return usagef("-hold-out %d: the training set holds %d images, so none would be left to train on", held, set.Len())
 		}
 		if o.set["epochs"] {

@@ -29,6 +29,9 @@ func (e *env) sleepPhase() error {
 	res := e.res.Sleep
 	if o.label == 0 {
 		o.label = max(snap.Meta.LabelImages, 1000)
+		if h := snap.Meta.HeldOut; h > 0 {
+			o.label = min(o.label, e.fit().Len()) // the default labels no held-out image
+		}
 	}
 	// Before and after sleep are scored the same way: labels from the same o.label training
 	// images, so that the comparison measures sleep and nothing else.
@@ -57,7 +60,7 @@ func (e *env) sleepPhase() error {
 	// training images.
 	if err := e.stage("awake-rate", func() error {
 		counts, err := runner.Responses(e.ctx, snap.Net, runner.RespondConfig{
-			Set: e.trainSet, Count: 200, Seed: o.seed, Stream: runner.StreamLabel,
+			Set: e.fit(), Count: min(200, e.fit().Len()), Seed: o.seed, Stream: runner.StreamLabel,
 			Engine: e.spec, Regime: snap.Meta.Regime.Frozen(), Workers: o.workers,
 			Progress: e.progress("awake-rate", 200),
 		})

@@ -154,6 +154,9 @@ func (cfg *SearchConfig) validate() error {
 			// Sleep's input is the mean of the images the network has seen.
 			return bad("Nets[%d] (seed %d) has seen no training images, so it has no sleep input (the mean image of those seen)", k, s.Meta.Seed)
 		}
+		if s.Meta.HeldOut >= cfg.Set.Len() {
+			return bad("Nets[%d] (seed %d) never trains on the last %d images, but Set holds only %d", k, s.Meta.Seed, s.Meta.HeldOut, cfg.Set.Len())
+		}
 	}
 	return nil
 }
@@ -267,7 +270,8 @@ func (sr *search) unit(point, k int, sc *runner.SleepConfig) (SearchUnit, error)
 	if sc != nil {
 		net = s.Net.Clone()
 		c := *sc
-		c.Mean = runner.MeanImage(cfg.Set, min(s.Meta.ImagesSeen, cfg.Set.Len()))
+		// The images the network has seen: never those it holds out (Meta.HeldOut).
+		c.Mean = runner.MeanImage(cfg.Set, min(s.Meta.ImagesSeen, cfg.Set.Len()-s.Meta.HeldOut))
 		c.Seed, c.Engine, c.Awake = s.Meta.Seed, cfg.Engine, s.Meta.Regime
 		st, err := runner.Sleep(sr.ctx, net, c)
 		if err != nil {

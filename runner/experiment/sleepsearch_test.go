@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,6 +91,34 @@ func TestSearchUntrained(t *testing.T) {
 	_, err := SearchSleep(context.Background(), cfg)
 	if err == nil || !strings.Contains(err.Error(), "SearchConfig.Nets[1]") {
 		t.Fatalf("err = %v, want one naming SearchConfig.Nets[1]", err)
+	}
+}
+
+// TestSearchHeldOut: a network that holds out the last images of the set (Meta.HeldOut)
+// sleeps on the mean of the images it has trained on, as if it had seen only those; one
+// that holds out the whole set is refused.
+func TestSearchHeldOut(t *testing.T) {
+	run := func(cfg SearchConfig) []SearchRow {
+		t.Helper()
+		cfg.Space.Gain, cfg.Space.Inh = []float64{1}, []float64{0}
+		rows, err := SearchSleep(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	held, seen := tinySearch(t), tinySearch(t)
+	for k := range held.Nets {
+		held.Nets[k].Meta.HeldOut = 290 // trains on the first 10 of the 300 images
+		seen.Nets[k].Meta.ImagesSeen = 10
+	}
+	a, b := run(held), run(seen)
+	if len(a) != 1 || len(b) != 1 || !slices.Equal(a[0].After, b[0].After) {
+		t.Errorf("held out: %+v\nseen only the first 10: %+v\nwant the same sleep", a, b)
+	}
+	held.Nets[1].Meta.HeldOut = 300
+	if _, err := SearchSleep(context.Background(), held); err == nil || !strings.Contains(err.Error(), "SearchConfig.Nets[1]") {
+		t.Fatalf("HeldOut 300 of 300 images: err = %v, want one naming SearchConfig.Nets[1]", err)
 	}
 }
 
