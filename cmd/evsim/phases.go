@@ -388,12 +388,10 @@ func (e *env) trainPhase() error {
 // fit is the part of the training set the network trains on: all of it but the last
 // Meta.HeldOut images. It shares the training set's storage.
 func (e *env) fit() *mnist.Set {
-	s, held := e.trainSet, e.snap.Meta.HeldOut
-	if held == 0 {
-		return s
+	if e.snap.Meta.HeldOut == 0 {
+		return e.trainSet
 	}
-	k := s.Len() - held
-	return &mnist.Set{Pixels: s.Pixels[:k*mnist.Pixels], Labels: s.Labels[:k]}
+	return e.trainSet.First(e.trainSet.Len() - e.snap.Meta.HeldOut)
 }
 
 // addTrain is the training statistics of two consecutive stretches.

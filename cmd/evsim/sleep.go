@@ -59,8 +59,9 @@ func (e *env) sleepPhase() error {
 	// The awake firing rate, for the up-state comparison: frozen presentations of 200
 	// training images.
 	if err := e.stage("awake-rate", func() error {
+		fit := e.fit()
 		counts, err := runner.Responses(e.ctx, snap.Net, runner.RespondConfig{
-			Set: e.fit(), Count: min(200, e.fit().Len()), Seed: o.seed, Stream: runner.StreamLabel,
+			Set: fit, Count: min(200, fit.Len()), Seed: o.seed, Stream: runner.StreamLabel,
 			Engine: e.spec, Regime: snap.Meta.Regime.Frozen(), Workers: o.workers,
 			Progress: e.progress("awake-rate", 200),
 		})

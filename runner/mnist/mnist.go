@@ -131,6 +131,13 @@ func (s *Set) Image(i int) []uint8 {
 // Label returns the digit shown by image i.
 func (s *Set) Label(i int) uint8 { return s.Labels[i] }
 
+// First returns the first n images of s (those a network that holds out the rest trains
+// on), sharing s's storage; its capacity is clipped, so appending to it cannot reach the
+// images after it. It panics unless 0 <= n <= s.Len().
+func (s *Set) First(n int) *Set {
+	return &Set{Pixels: s.Pixels[: n*Pixels : n*Pixels], Labels: s.Labels[:n:n]}
+}
+
 // Last returns the last n images of s (the validation split that sleep parameters are
 // chosen on), sharing s's storage. It panics unless 0 <= n <= s.Len().
 func (s *Set) Last(n int) *Set {

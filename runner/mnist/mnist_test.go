@@ -668,8 +668,9 @@ func BenchmarkLoadTrain1000(b *testing.B) {
 	}
 }
 
-// TestLast: the last n images keep their pixels and labels in order; n = 0 and n = Len work.
-func TestLast(t *testing.T) {
+// TestFirstLast: the first and the last n images keep their pixels and labels in order;
+// n = 0 and n = Len work.
+func TestFirstLast(t *testing.T) {
 	s := &Set{Pixels: make([]uint8, 3*Pixels), Labels: []uint8{7, 8, 9}}
 	for i := range s.Pixels {
 		s.Pixels[i] = uint8(i / Pixels)
@@ -682,6 +683,15 @@ func TestLast(t *testing.T) {
 		for k := range n {
 			if want := 3 - n + k; v.Label(k) != uint8(7+want) || v.Image(k)[0] != uint8(want) || v.Image(k)[Pixels-1] != uint8(want) {
 				t.Fatalf("Last(%d) image %d: label %d, pixel %d; want image %d of the set", n, k, v.Label(k), v.Image(k)[0], want)
+			}
+		}
+		f := s.First(n)
+		if f.Len() != n || len(f.Pixels) != n*Pixels {
+			t.Fatalf("First(%d) has %d images, %d pixels", n, f.Len(), len(f.Pixels))
+		}
+		for k := range n {
+			if f.Label(k) != uint8(7+k) || f.Image(k)[0] != uint8(k) || f.Image(k)[Pixels-1] != uint8(k) {
+				t.Fatalf("First(%d) image %d: label %d, pixel %d; want image %d of the set", n, k, f.Label(k), f.Image(k)[0], k)
 			}
 		}
 	}
