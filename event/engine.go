@@ -92,6 +92,9 @@ type Engine struct {
 	verI []uint32
 
 	pres, posts model.ActiveSet
+	// gpost[j] = e^{(LastPost[j]-tf)/τpost1} for the members j of posts: with xd, the
+	// depression traces as products (model.Regime.DepressScaled), exact at each frame move.
+	gpost       []float64
 	preHorizon  float64 // age after which an input's trace is below the cut
 	postHorizon float64
 
@@ -112,6 +115,7 @@ type Engine struct {
 	xtf                float64
 	xk0                int
 	xem, xes, xal, xbe []float64
+	xd                 []float64 // e^{-(t-tf)/τpost1}, with plasticity
 
 	// Record, if not nil, receives every spike (excitatory and inhibitory) in time order.
 	Record *[]model.Spike
@@ -184,6 +188,9 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 	if e.r.Plastic {
 		e.pres.Rebuild(net.LastPre, 0, e.preHorizon)
 		e.posts.Rebuild(net.LastPost, 0, e.postHorizon)
+		if len(e.gpost) != net.NExc {
+			e.gpost = make([]float64, net.NExc)
+		}
 	}
 	if e.team = e.startTeam(); e.team != nil {
 		defer func() { e.team.stop(); e.team = nil }()
@@ -191,6 +198,7 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 
 	// Load the state into the scaled basis with the frame at 0.
 	e.tf, e.em, e.es = 0, 1, 1
+	e.postFactors()
 	e.xem = e.xem[:0]
 	kap := e.ke.Kappa
 	for j := range net.NExc {
@@ -277,6 +285,17 @@ func (e *Engine) frame(t float64) {
 			e.c[j] *= fs
 		}
 		e.tf = t
+		e.postFactors()
+	}
+}
+
+// postFactors sets gpost for the members of posts in the current frame.
+func (e *Engine) postFactors() {
+	if !e.r.Plastic {
+		return
+	}
+	for _, j := range e.posts.Members() {
+		e.gpost[j] = math.Exp((e.net.LastPost[j] - e.tf) / e.r.TauPost1)
 	}
 }
 
@@ -292,14 +311,17 @@ const maxAhead = 256
 // The table holds the inputs after kin that arrive before the frame can move (within
 // rebase of it): no other event can move the frame before them, since events are handled
 // in time order and the frame moves only at an event later than tf+rebase.
-func (e *Engine) inputFactors() (alpha, beta float64) {
+func (e *Engine) inputFactors() (alpha, beta, xd float64) {
 	k := e.kin - e.xk0
 	if e.xtf != e.tf || k < 0 || k >= len(e.xem) {
 		e.aheadFactors()
 		k = 0
 	}
 	e.em, e.es = e.xem[k], e.xes[k]
-	return e.xal[k], e.xbe[k]
+	if e.r.Plastic {
+		xd = e.xd[k]
+	}
+	return e.xal[k], e.xbe[k], xd
 }
 
 // aheadFactors fills the table of inputFactors from input kin on.
@@ -313,6 +335,7 @@ func (e *Engine) aheadFactors() {
 	if cap(e.xem) < maxAhead {
 		e.xem, e.xes = make([]float64, maxAhead), make([]float64, maxAhead)
 		e.xal, e.xbe = make([]float64, maxAhead), make([]float64, maxAhead)
+		e.xd = make([]float64, maxAhead)
 	}
 	e.xem, e.xes, e.xal, e.xbe = e.xem[:n], e.xes[:n], e.xal[:n], e.xbe[:n]
 	e.xtf, e.xk0 = e.tf, e.kin
@@ -323,6 +346,13 @@ func (e *Engine) aheadFactors() {
 	}
 	vec.Exp(e.xem, e.xem) // math.Exp's bits, 4 at a time
 	vec.Exp(e.xes, e.xes)
+	if e.r.Plastic {
+		e.xd = e.xd[:n]
+		for k, in := range ins[e.kin : e.kin+n] {
+			e.xd[k] = -(in.T - e.tf) / e.r.TauPost1
+		}
+		vec.Exp(e.xd, e.xd)
+	}
 	for k := range n {
 		e.xal[k], e.xbe[k] = jk/e.xem[k], jin/e.xes[k]
 	}
@@ -418,7 +448,7 @@ func (e *Engine) predictExc(j int, t, u, i float64) {
 func (e *Engine) input(t float64, i int) {
 	net := e.net
 	e.frame(t)
-	alpha, beta := e.inputFactors()
+	alpha, beta, xd := e.inputFactors()
 	row := net.W[i*net.NExc : (i+1)*net.NExc]
 	if e.team != nil {
 		// The workers deliver the row to their blocks and examine the neurons whose budget
@@ -433,7 +463,7 @@ func (e *Engine) input(t float64, i int) {
 	e.Stats.SynEvents += int64(len(row))
 	if e.r.Plastic {
 		e.posts.Prune(net.LastPost, t, e.postHorizon)
-		e.r.Depress(net, i, t, e.posts.Members())
+		e.r.DepressScaled(net, i, xd, e.posts.Members(), e.gpost)
 		net.LastPre[i] = t
 		e.pres.Add(i)
 	} else if e.r.Replay.On {
@@ -477,6 +507,7 @@ func (e *Engine) fireExc(t float64, j int) {
 		e.r.Potentiate(net, j, t, e.pres.Members())
 		net.LastPost[j] = t
 		e.posts.Add(j)
+		e.gpost[j] = math.Exp((t - e.tf) / e.r.TauPost1)
 	} else if e.r.Replay.On {
 		e.r.ReplayPost(net, j, t)
 	}

@@ -93,6 +93,22 @@ func (r *Regime) Depress(n *Network, i int, t float64, posts []int32) {
 	}
 }
 
+// DepressScaled is Depress with the traces given as products, for an engine that keeps
+// them so: post1_j(t) = x·g[j], where x = e^{-(t-t0)/τpost1} and g[j] = e^{(tLast_j-t0)/τpost1}
+// for a reference time t0 of the caller's choosing (tLast_j = n.LastPost[j]). It needs no
+// exponential per synapse; each trace differs from Trace's by a few roundings at most.
+func (r *Regime) DepressScaled(n *Network, i int, x float64, posts []int32, g []float64) {
+	row := n.W[i*n.NExc : (i+1)*n.NExc]
+	for _, j := range posts {
+		p := x * g[j]
+		if p < r.TraceCut {
+			continue
+		}
+		row[j] = float32(max(float64(row[j])-r.NuPre*p, 0))
+		n.touch(int(j))
+	}
+}
+
 // Potentiate applies the postsynaptic half of the rule for a spike of excitatory neuron j
 // at time t, before n.LastPost[j] is updated: w_ij += NuPost·pre_i(t)·post2_j(t⁻) for the
 // inputs i in pres, clipped at WMax.
