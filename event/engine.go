@@ -465,7 +465,7 @@ func (e *Engine) input(t float64, i int) {
 		e.posts.Prune(net.LastPost, t, e.postHorizon)
 		e.r.DepressScaled(net, i, xd, e.posts.Members(), e.gpost)
 		net.LastPre[i] = t
-		e.pres.Add(i)
+		e.pres.AddAt(i, t)
 	} else if e.r.Replay.On {
 		net.LastPre[i] = t
 	}
@@ -506,7 +506,7 @@ func (e *Engine) fireExc(t float64, j int) {
 		e.pres.Prune(net.LastPre, t, e.preHorizon)
 		e.r.Potentiate(net, j, t, e.pres.Members())
 		net.LastPost[j] = t
-		e.posts.Add(j)
+		e.posts.AddAt(j, t)
 		e.gpost[j] = math.Exp((t - e.tf) / e.r.TauPost1)
 	} else if e.r.Replay.On {
 		e.r.ReplayPost(net, j, t)

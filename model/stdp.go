@@ -22,11 +22,16 @@ func Trace(t, tLast, tau, cut float64) float64 {
 type ActiveSet struct {
 	idx []int32
 	in  []bool
+	// oldest: no member's last spike is earlier (a lower bound, so that Prune can skip the
+	// pass while nothing can have aged out); -Inf when unknown, as in the zero value.
+	oldest float64
+	known  bool
 }
 
 // Reset empties the set for a population of n.
 func (a *ActiveSet) Reset(n int) {
 	a.idx = a.idx[:0]
+	a.oldest, a.known = math.Inf(1), true
 	if cap(a.in) >= n {
 		a.in = a.in[:n]
 		clear(a.in)
@@ -35,8 +40,21 @@ func (a *ActiveSet) Reset(n int) {
 	}
 }
 
-// Add inserts k >= 0 (no-op if present).
+// Add inserts k >= 0 (no-op if present). The next Prune then examines every member; AddAt
+// does not make it.
 func (a *ActiveSet) Add(k int) {
+	a.known = false
+	a.add(k)
+}
+
+// AddAt inserts k >= 0, whose last spike is at tLast (no-op if present; a member's last
+// spike may later move forward, never back).
+func (a *ActiveSet) AddAt(k int, tLast float64) {
+	a.oldest = min(a.oldest, tLast)
+	a.add(k)
+}
+
+func (a *ActiveSet) add(k int) {
 	if k >= len(a.in) {
 		a.grow(k + 1)
 	}
@@ -51,15 +69,22 @@ func (a *ActiveSet) grow(n int) {
 	a.in = append(a.in, make([]bool, max(n, 2*len(a.in))-len(a.in))...)
 }
 
-// Prune drops every member whose last spike is more than horizon before t.
+// Prune drops every member whose last spike is more than horizon before t. It passes over
+// the members only when the oldest of them may have aged out.
 func (a *ActiveSet) Prune(last []float64, t, horizon float64) {
+	if a.known && !(t-a.oldest > horizon) {
+		return
+	}
+	oldest := math.Inf(1)
 	a.idx = slices.DeleteFunc(a.idx, func(k int32) bool {
 		if t-last[k] > horizon {
 			a.in[k] = false
 			return true
 		}
+		oldest = min(oldest, last[k])
 		return false
 	})
+	a.oldest, a.known = oldest, true
 }
 
 // Members returns the members in insertion order (valid until the next Add or Prune).
@@ -71,7 +96,7 @@ func (a *ActiveSet) Rebuild(last []float64, t, horizon float64) {
 	a.Reset(len(last))
 	for k, tl := range last {
 		if t-tl <= horizon {
-			a.Add(k)
+			a.AddAt(k, tl)
 		}
 	}
 }

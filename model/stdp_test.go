@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sort"
 	"testing"
 )
@@ -187,6 +188,35 @@ func TestActiveSet(t *testing.T) {
 	a.Add(1) // pruned members can come back
 	if len(a.Members()) != 3 {
 		t.Fatal("re-adding a pruned member failed")
+	}
+
+	// With AddAt the set knows its oldest member's spike and skips passes that could drop
+	// nothing, but never one that could: member 0 (spike at 0) goes at 20+, not before.
+	var b ActiveSet
+	b.Reset(5)
+	last = []float64{0, 5, 10, 15, 20}
+	for k := range last {
+		b.AddAt(k, last[k])
+	}
+	b.Prune(last, 20, 20)
+	if len(b.Members()) != 5 {
+		t.Fatalf("pruned %v at the horizon", b.Members())
+	}
+	b.Prune(last, 25.5, 20) // spikes at 0 and 5 are more than 20 ms old
+	if got := b.Members(); !slices.Equal(got, []int32{2, 3, 4}) {
+		t.Fatalf("after prune %v, want [2 3 4]", got)
+	}
+	last[2] = 25 // member 2 spikes again: its spike moves forward
+	b.Prune(last, 35.5, 20)
+	if got := b.Members(); !slices.Equal(got, []int32{2, 4}) {
+		t.Fatalf("after prune %v, want [2 4]", got)
+	}
+	// A plain Add makes the next Prune look at every member again.
+	last[0] = -100
+	b.Add(0)
+	b.Prune(last, 36, 20)
+	if got := b.Members(); !slices.Equal(got, []int32{2, 4}) {
+		t.Fatalf("after Add and prune %v, want [2 4]", got)
 	}
 }
 

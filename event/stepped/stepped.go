@@ -188,7 +188,7 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 				e.posts.Prune(net.LastPost, t, e.postHorizon)
 				e.r.Depress(net, i, t, e.posts.Members())
 				net.LastPre[i] = t
-				e.pres.Add(i)
+				e.pres.AddAt(i, t)
 			} else if e.r.Replay.On {
 				net.LastPre[i] = t
 			}
@@ -212,7 +212,7 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 				e.pres.Prune(net.LastPre, t, e.preHorizon)
 				e.r.Potentiate(net, int(j), t, e.pres.Members())
 				net.LastPost[j] = t
-				e.posts.Add(int(j))
+				e.posts.AddAt(int(j), t)
 			} else if e.r.Replay.On {
 				e.r.ReplayPost(net, int(j), t)
 			}
