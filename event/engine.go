@@ -102,10 +102,13 @@ type Engine struct {
 	tr        *model.Trial
 	total     float64 // Duration + Rest
 	gThetaEnd float64 // e^{-total/τθ}: θ(t) >= Θ·gThetaEnd within the trial
-	kin       int     // inputs [0, kin) have been delivered
-	counts    []int32
-	spikes    int64 // excitatory spikes in this trial
-	budget    int64 // ... at most, by MaxRateHz
+	// thrLow[j]: the lowest threshold of j within the trial, D + Θ_j·gThetaEnd, less the
+	// margin for the rounding of u in the scaled basis (set with Θ_j: thrLowOf).
+	thrLow []float64
+	kin    int // inputs [0, kin) have been delivered
+	counts []int32
+	spikes int64 // excitatory spikes in this trial
+	budget int64 // ... at most, by MaxRateHz
 
 	// Time factors of the current event time t, relative to the frame.
 	em, es float64 // e^{-(t-tf)/τm}, e^{-(t-tf)/τs}
@@ -143,6 +146,7 @@ func New(net *model.Network, r model.Regime) (*Engine, error) {
 		ver:     make([]uint32, n),
 		pending: make([]bool, n),
 		wbudget: make([]int32, n),
+		thrLow:  make([]float64, n),
 		mask:    make([]uint8, (n+63)/64*8), // whole words; the fan-out writes (n+7)/8 bytes
 		refr:    make([]bool, n),
 		ti:      make([]float64, n),
@@ -183,6 +187,7 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 	e.tr, e.total, e.counts, e.kin = tr, total, counts, 0
 	e.spikes, e.budget = 0, SpikeBudget(net.NExc, total)
 	e.gThetaEnd = e.ke.ThetaAt(1, total)
+	e.setThresholds()
 	e.q.Reset()
 	e.pend = e.pend[:0]
 	if e.r.Plastic {
@@ -404,9 +409,7 @@ func (e *Engine) examine(j int) (hot bool) {
 	u, i := e.state(j)
 	k := &e.ke
 	bound := max(u, 0) + max(i, 0)*k.Peak
-	thr := k.D + e.net.Theta[j]*e.gThetaEnd
-	thr -= 1e-9 * (1 + math.Abs(thr)) // margin for the rounding of u in the scaled basis
-	if bound < thr {
+	if thr := e.thrLow[j]; bound < thr {
 		if e.stepW > 0 {
 			e.wbudget[j] = vec.BudgetOf((thr - bound) / e.stepW) // rounded down
 		} else {
@@ -416,6 +419,19 @@ func (e *Engine) examine(j int) (hot bool) {
 	}
 	e.wbudget[j] = -1
 	return true
+}
+
+// setThresholds sets thrLow from the network's Θ and gThetaEnd.
+func (e *Engine) setThresholds() {
+	for j, th := range e.net.Theta {
+		e.thrLow[j] = e.thrLowOf(th)
+	}
+}
+
+// thrLowOf is thrLow for a neuron with Θ = theta.
+func (e *Engine) thrLowOf(theta float64) float64 {
+	thr := e.ke.D + theta*e.gThetaEnd
+	return thr - 1e-9*(1+math.Abs(thr)) // margin for the rounding of u in the scaled basis
 }
 
 // predictExc looks for a crossing of hot neuron j in [t, horizon].
@@ -513,6 +529,7 @@ func (e *Engine) fireExc(t float64, j int) {
 	}
 	if e.r.AdaptTheta {
 		net.Theta[j] += e.r.ThetaPlus / e.ke.ThetaAt(1, t)
+		e.thrLow[j] = e.thrLowOf(net.Theta[j])
 	}
 	// Reset: u is clamped until t+TRef; the current C keeps evolving in the basis.
 	e.refr[j], e.wbudget[j] = true, vec.BudgetMax

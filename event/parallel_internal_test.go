@@ -44,6 +44,7 @@ func TestExamineMaskBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.em, e.es, e.gThetaEnd = 1, 1, 1 // the state at the frame: every neuron at rest, cold
+	e.setThresholds()
 	const sentinel = 12345
 	for _, c := range []struct{ lo, hi int }{{0, 64}, {64, 128}, {8, 37}, {40, 200}, {0, 7}, {136, 200}} {
 		for j := range e.wbudget {
