@@ -458,3 +458,34 @@ func TestPoissonGuideExact(t *testing.T) {
 		}
 	}
 }
+
+// TestAwakeNScaling: θ+ grows linearly up to 1,600 neurons, then stays while τθ grows as
+// √(N/1600) (Diehl & Cook's values at 100 neurons and below; 0.8 mV and 2·10^7 ms at 6,400,
+// the setting measured there), and the level θ settles at, θ+·τθ, never falls with N.
+func TestAwakeNScaling(t *testing.T) {
+	for _, c := range []struct {
+		n         int
+		tp, tauTh float64
+	}{{1, 0.05, 1e7}, {100, 0.05, 1e7}, {400, 0.2, 1e7}, {1600, 0.8, 1e7}, {6400, 0.8, 2e7}, {25600, 0.8, 4e7}} {
+		r := AwakeN(c.n)
+		if !near(r.ThetaPlus, c.tp) || !near(r.TauTheta, c.tauTh) {
+			t.Errorf("AwakeN(%d): θ+ %v mV, τθ %v ms; want %v, %v", c.n, r.ThetaPlus, r.TauTheta, c.tp, c.tauTh)
+		}
+		if err := r.Validate(); err != nil {
+			t.Errorf("AwakeN(%d): %v", c.n, err)
+		}
+	}
+	prev := 0.0
+	for n := 1; n <= 20000; n += 97 {
+		r := AwakeN(n)
+		level := r.ThetaPlus * r.TauTheta
+		if level < prev {
+			t.Fatalf("θ+·τθ falls from %v to %v at %d neurons", prev, level, n)
+		}
+		prev = level
+		r.ThetaPlus, r.TauTheta = Awake().ThetaPlus, Awake().TauTheta
+		if !reflect.DeepEqual(r, Awake()) {
+			t.Fatalf("AwakeN(%d) changes more than θ+ and τθ", n)
+		}
+	}
+}

@@ -70,7 +70,7 @@ type options struct {
 	warmInh  float64 // -warmup-inh
 	thetaPl  float64 // -theta-plus (0: model.AwakeN's)
 	latInh   float64 // -lateral-inh (0: model.Awake's 60 mV)
-	tauTh    float64 // -tau-theta (0: model.Awake's 10^7 ms)
+	tauTh    float64 // -tau-theta (0: model.AwakeN's)
 	holdOut  int     // -hold-out: new networks never train on the last holdOut training images
 	sleep    sleepFlags
 	paper    paperFlags
@@ -164,13 +164,13 @@ var flagDefs = []flagDef{
 		fs.Float64Var(&o.warmInh, "warmup-inh", model.Awake().WarmupInh, "new networks: lateral inhibition scale during the warm-up, in [0, 100]")
 	}},
 	{name: "theta-plus", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
-		fs.Float64Var(&o.thetaPl, "theta-plus", 0, "new networks: threshold increment θ+ per spike in mV, in (0, 100] (0 or absent: 0.05·max(1, N/100), the default scaling)")
+		fs.Float64Var(&o.thetaPl, "theta-plus", 0, "new networks: threshold increment θ+ per spike in mV, in (0, 100] (0 or absent: 0.05·max(1, min(N, 1600)/100), the default scaling)")
 	}},
 	{name: "hold-out", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
 		fs.IntVar(&o.holdOut, "hold-out", 0, "new networks: never train on the last N training images, in [0, 59999]: training cycles through the others, so that -curve validates on images never trained on over any number of passes (the snapshot keeps it)")
 	}},
 	{name: "tau-theta", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
-		fs.Float64Var(&o.tauTh, "tau-theta", 0, "new networks: time constant of θ's decay in ms, in (0, 1e12] (0 or absent: 1e7, Diehl & Cook's)")
+		fs.Float64Var(&o.tauTh, "tau-theta", 0, "new networks: time constant of θ's decay in ms, in (0, 1e12] (0 or absent: 1e7·max(1, √(N/1600)): Diehl & Cook's 1e7 up to 1,600 neurons)")
 	}},
 	{name: "lateral-inh", phases: "run train", reg: func(fs *flag.FlagSet, o *options) {
 		fs.Float64Var(&o.latInh, "lateral-inh", 0, "new networks: lateral inhibition, the peak drop in mV that one inhibitory spike causes in every other excitatory neuron, in (0, 1000] (0 or absent: 60; the warm-up scales it by -warmup-inh)")
