@@ -155,6 +155,10 @@ func New(net *model.Network, r model.Regime) (*Engine, error) {
 	}
 	e.stepW = r.JIn * e.ke.Peak
 	e.rebase = 18 * r.TauS // e^{18} ≈ 6.6e7: far from overflow, no loss of precision
+	if r.Plastic {
+		// The depression traces' factors span e^{±rebase/τpost1} (gpost, xd): keep it so.
+		e.rebase = 18 * min(r.TauS, r.TauPost1)
+	}
 	e.preHorizon = model.CutHorizon(r.TauPre, r.TraceCut)
 	e.postHorizon = model.CutHorizon(max(r.TauPost1, r.TauPost2), r.TraceCut)
 	return e, nil

@@ -23,7 +23,8 @@ type ActiveSet struct {
 	idx []int32
 	in  []bool
 	// oldest: no member's last spike is earlier (a lower bound, so that Prune can skip the
-	// pass while nothing can have aged out); -Inf when unknown, as in the zero value.
+	// pass while nothing can have aged out); meaningful only when known (false in the zero
+	// value and after Add).
 	oldest float64
 	known  bool
 }
