@@ -1,8 +1,8 @@
 // Command sleeplab-thetaavg asks how much of a frozen network's error comes from the phase
 // at which training stopped its thresholds (a research tool, not part of evsim). It
 // continues training a snapshot for -images more images, exactly as evsim train -in does
-// (same regime, seed, engine and image sequence, within the images not held out), and
-// writes two snapshots:
+// (same regime, seed, engine and image sequence, within the images not held out; give -data
+// if the snapshot was trained on another folder), and writes two snapshots:
 //   - OUT-end.snap, the network at the end, as evsim train -in would have written it;
 //   - OUT-avg.snap, the same network with each neuron's θ replaced by its mean over the
 //     states after each of those images.
@@ -28,6 +28,7 @@ import (
 
 	"github.com/evsim/evsim/cmd/sleeplab/internal/lab"
 	"github.com/evsim/evsim/runner"
+	"github.com/evsim/evsim/runner/mnist"
 	"gonum.org/v1/gonum/stat"
 )
 
@@ -39,6 +40,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	out := cmd.Flags.String("out", "", "prefix of the two snapshots written: OUT-end.snap and OUT-avg.snap (required)")
 	images := cmd.Flags.Int("images", 20000, "images to train and average over, in [1, 10^7]")
 	workers := cmd.Flags.Int("workers", 1, "goroutines sharing each spike's fan-out, in [1, 64] (the result is the same for any number)")
+	data := cmd.Flags.String("data", "", "folder with the MNIST IDX files the snapshot was trained on, as evsim -data (default: the GoMNIST module's)")
 	if err := cmd.Parse(args, stderr); err != nil {
 		return err
 	}
@@ -54,7 +56,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	set, err := lab.Load("train", 0)
+	var set *mnist.Set
+	if *data != "" {
+		set, err = mnist.Load(*data, "train", 0)
+	} else {
+		set, err = lab.Load("train", 0)
+	}
 	if err != nil {
 		return err
 	}
@@ -65,7 +72,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		fit = set.First(set.Len() - h)
 	}
-	end, avg, err := average(sn, fit, *images, *workers)
+	end, avg, err := average(sn, fit, *images, *workers, args)
 	if err != nil {
 		return err
 	}
@@ -83,8 +90,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 // average trains sn's network (in place) on n more images of set and returns it (end)
 // and a copy whose θ is the mean of θ after each of those images (avg). Both drop the
-// snapshot's labels, which no longer fit the network.
-func average(sn *runner.Snapshot, set runner.Dataset, n, workers int) (end, avg *runner.Snapshot, err error) {
+// snapshot's labels, which no longer fit the network, and its checkpoint state; their
+// provenance is this tool's command line (args).
+func average(sn *runner.Snapshot, set runner.Dataset, n, workers int, args []string) (end, avg *runner.Snapshot, err error) {
 	net := sn.Net
 	sum := make([]float64, net.NExc)
 	cfg := runner.TrainConfig{Set: set, Start: sn.Meta.ImagesSeen, Count: n, Seed: sn.Meta.Seed, Engine: sn.Meta.Engine,
@@ -100,6 +108,11 @@ func average(sn *runner.Snapshot, set runner.Dataset, n, workers int) (end, avg 
 	end = sn
 	end.Meta.ImagesSeen += n
 	end.Meta.Labels, end.Meta.LabelImages = nil, 0
+	// A finished snapshot: not a checkpoint that evsim -resume would continue, and written
+	// by this tool.
+	end.Meta.Pending = nil
+	prov := runner.CurrentProvenance(append([]string{"sleeplab-thetaavg"}, args...))
+	end.Meta.Provenance = &prov
 	a := *end
 	a.Net = net.Clone()
 	for j := range sum {

@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/evsim/evsim/cmd/sleeplab/internal/labtest"
 	"github.com/evsim/evsim/runner"
+	"github.com/evsim/evsim/runner/mnist"
 )
 
 var line = regexp.MustCompile(`: (\d+) more images; θ at the end: mean ([\d.]+) mV, sd ([\d.]+) mV; averaged: mean ([\d.]+) mV, sd ([\d.]+) mV; wrote `)
@@ -63,6 +65,20 @@ func TestThetaAverage(t *testing.T) {
 	if end.Meta.ImagesSeen != ref.Meta.ImagesSeen+more || end.Meta.Labels != nil {
 		t.Fatalf("OUT-end has %d images seen and labels %v; want %d and none", end.Meta.ImagesSeen, end.Meta.Labels, ref.Meta.ImagesSeen+more)
 	}
+	if end.Meta.Pending != nil || end.Meta.Provenance == nil || end.Meta.Provenance.Command[0] != "sleeplab-thetaavg" {
+		t.Fatalf("OUT-end: pending %s, provenance %+v; want a finished snapshot written by the tool", end.Meta.Pending, end.Meta.Provenance)
+	}
+	// -data: the same images from a folder give the same network.
+	dataDir, err := mnist.DefaultDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := labtest.Run(run, "-in", in, "-images", "12", "-out", prefix+"d", "-data", dataDir); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := runner.LoadSnapshot(prefix + "d-end.snap"); err != nil || !slices.Equal(d.Net.W, end.Net.W) {
+		t.Fatalf("with -data: %v, or another network", err)
+	}
 	if !slices.Equal(avg.Net.W, end.Net.W) {
 		t.Fatal("OUT-avg's weights differ from OUT-end's")
 	}
@@ -84,4 +100,7 @@ func TestBadFlags(t *testing.T) {
 	labtest.Refuses(t, run, "-images 0", "-in", "x.snap", "-out", "y", "-images", "0")
 	labtest.Refuses(t, run, "-workers 0", "-in", "x.snap", "-out", "y", "-workers", "0")
 	labtest.Refuses(t, run, "unexpected argument", "-in", "x.snap", "-out", "y", "z")
+	if _, _, err := labtest.Run(run, "-in", "no-such.snap", "-out", filepath.Join(t.TempDir(), "y")); err == nil || !strings.Contains(err.Error(), "no-such.snap") {
+		t.Errorf("a missing snapshot: %v, want an error naming it", err)
+	}
 }
