@@ -158,6 +158,7 @@ func New(net *model.Network, r model.Regime) (*Engine, error) {
 	if r.Plastic {
 		// The depression traces' factors span e^{±rebase/τpost1} (gpost, xd): keep it so.
 		e.rebase = 18 * min(r.TauS, r.TauPost1)
+		e.gpost = make([]float64, n)
 	}
 	e.preHorizon = model.CutHorizon(r.TauPre, r.TraceCut)
 	e.postHorizon = model.CutHorizon(max(r.TauPost1, r.TauPost2), r.TraceCut)
@@ -197,9 +198,6 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 	if e.r.Plastic {
 		e.pres.Rebuild(net.LastPre, 0, e.preHorizon)
 		e.posts.Rebuild(net.LastPost, 0, e.postHorizon)
-		if len(e.gpost) != net.NExc {
-			e.gpost = make([]float64, net.NExc)
-		}
 	}
 	if e.team = e.startTeam(); e.team != nil {
 		defer func() { e.team.stop(); e.team = nil }()
@@ -304,8 +302,13 @@ func (e *Engine) postFactors() {
 		return
 	}
 	for _, j := range e.posts.Members() {
-		e.gpost[j] = math.Exp((e.net.LastPost[j] - e.tf) / e.r.TauPost1)
+		e.postFactor(int(j))
 	}
+}
+
+// postFactor sets gpost[j] from j's last spike, in the current frame.
+func (e *Engine) postFactor(j int) {
+	e.gpost[j] = math.Exp((e.net.LastPost[j] - e.tf) / e.r.TauPost1)
 }
 
 // maxAhead bounds the inputs whose time factors inputFactors computes in one pass.
@@ -527,7 +530,7 @@ func (e *Engine) fireExc(t float64, j int) {
 		e.r.Potentiate(net, j, t, e.pres.Members())
 		net.LastPost[j] = t
 		e.posts.AddAt(j, t)
-		e.gpost[j] = math.Exp((t - e.tf) / e.r.TauPost1)
+		e.postFactor(j)
 	} else if e.r.Replay.On {
 		e.r.ReplayPost(net, j, t)
 	}
