@@ -15,6 +15,7 @@ type progress struct {
 	mu       sync.Mutex
 	w        io.Writer
 	name     string
+	unit     string                // what done counts, in the rate: "img" unless set (unitOf)
 	label    func(done int) string // the label drawn, if not the name
 	total    int
 	start    time.Time
@@ -30,7 +31,28 @@ func newProgress(label string, total int, quiet bool) *progress {
 		tty = fi.Mode()&os.ModeCharDevice != 0
 	}
 	now := time.Now()
-	return &progress{w: os.Stderr, name: label, total: total, start: now, last: now, tty: tty, quiet: quiet}
+	return &progress{w: os.Stderr, name: label, unit: unitOf(label), total: total, start: now, last: now, tty: tty, quiet: quiet}
+}
+
+// unitOf is what a bar of this label counts: images, but ms of simulated time for the
+// sleep and grid units for sleepsearch.
+func unitOf(label string) string {
+	switch label {
+	case "sleep":
+		return "ms"
+	case "search":
+		return "units"
+	}
+	return "img"
+}
+
+// rateText is the rate of done per second in unit: per minute below one a second, so that
+// slow bars (a search's units) do not read 0.
+func rateText(rate float64, unit string) string {
+	if rate < 1 {
+		return fmt.Sprintf("%.2g %s/min", rate*60, unit)
+	}
+	return fmt.Sprintf("%.0f %s/s", rate, unit)
 }
 
 func (p *progress) Update(done int) {
@@ -65,7 +87,7 @@ func (p *progress) draw(done int, now time.Time) {
 	if p.label != nil {
 		name = p.label(done)
 	}
-	line := fmt.Sprintf("%-6s %d/%d [%s] %.0f img/s  ETA %s", name, done, p.total, bar, rate, eta)
+	line := fmt.Sprintf("%-6s %d/%d [%s] %s  ETA %s", name, done, p.total, bar, rateText(rate, p.unit), eta)
 	if p.tty {
 		fmt.Fprintf(p.w, "\r%s\x1b[K", line)
 		if done >= p.total {
