@@ -292,7 +292,12 @@ func (e *env) simulate() error {
 }
 
 func (e *env) progress(what string, total int) func(int) {
-	return e.track(newProgress(what, total, e.o.quiet), what)
+	return e.progressIn(what, "img", total)
+}
+
+// progressIn is progress for a bar that counts something else than images (unit).
+func (e *env) progressIn(what, unit string, total int) func(int) {
+	return e.track(newProgress(what, unit, total, e.o.quiet), what)
 }
 
 // track reports progress on bar and to the test hook.
@@ -329,7 +334,7 @@ func (e *env) trainPhase() error {
 	n := fit.Len()
 	passes := (end + n - 1) / n
 	remaining := end - snap.Meta.ImagesSeen
-	bar := newProgress("train", remaining, o.quiet)
+	bar := newProgress("train", "img", remaining, o.quiet)
 	if passes > 1 {
 		bar.label = passLabel(snap.Meta.ImagesSeen, n, passes)
 	}

@@ -15,7 +15,7 @@ type progress struct {
 	mu       sync.Mutex
 	w        io.Writer
 	name     string
-	unit     string                // what done counts, in the rate: "img" unless set (unitOf)
+	unit     string                // what done counts, in the rate: "img", "ms", "units"
 	label    func(done int) string // the label drawn, if not the name
 	total    int
 	start    time.Time
@@ -25,25 +25,14 @@ type progress struct {
 	finished bool
 }
 
-func newProgress(label string, total int, quiet bool) *progress {
+// newProgress is a bar named label over total counts of unit.
+func newProgress(label, unit string, total int, quiet bool) *progress {
 	tty := false
 	if fi, err := os.Stderr.Stat(); err == nil {
 		tty = fi.Mode()&os.ModeCharDevice != 0
 	}
 	now := time.Now()
-	return &progress{w: os.Stderr, name: label, unit: unitOf(label), total: total, start: now, last: now, tty: tty, quiet: quiet}
-}
-
-// unitOf is what a bar of this label counts: images, but ms of simulated time for the
-// sleep and grid units for sleepsearch.
-func unitOf(label string) string {
-	switch label {
-	case "sleep":
-		return "ms"
-	case "search":
-		return "units"
-	}
-	return "img"
+	return &progress{w: os.Stderr, name: label, unit: unit, total: total, start: now, last: now, tty: tty, quiet: quiet}
 }
 
 // rateText is the rate of done per second in unit: per minute below one a second, so that

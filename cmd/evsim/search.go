@@ -95,7 +95,7 @@ func (e *env) searchPhase() error {
 	if o.search.samples > 0 {
 		total = min(total, o.search.samples)
 	}
-	progress := e.progress("search", total)
+	progress := e.progressIn("search", "units", total)
 	// Finished units: those of the checkpoint, then each one as it finishes, for the next
 	// checkpoint.
 	var prior []experiment.SearchUnit

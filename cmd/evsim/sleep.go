@@ -125,7 +125,7 @@ func (e *env) sleepStage() error {
 		return err
 	}
 	res.Params.MeanOf = e.sleepMeanOf
-	progress := e.progress("sleep", int(cfg.DurationMS))
+	progress := e.progressIn("sleep", "ms", int(cfg.DurationMS))
 	cfg.Progress = func(ms float64) { progress(int(ms)) }
 	cfg.Before, cfg.Prior, cfg.Workers = before, prior, e.fanWorkers
 	t0 := time.Now()
