@@ -623,7 +623,19 @@ func (e *Engine) refEnd(t float64, j int) {
 func (e *Engine) finish(total float64) {
 	net := e.net
 	e.setTime(total)
-	for j := range net.NExc {
+	if e.team != nil {
+		e.team.run(e, jobFinish, nil, total, 0) // each worker its block
+	} else {
+		e.finishRange(0, net.NExc, total)
+	}
+	net.ShiftTime(total)
+}
+
+// finishRange writes the state of neurons [lo, hi) at time total back to the network (the
+// per-neuron part of finish, after setTime(total)).
+func (e *Engine) finishRange(lo, hi int, total float64) {
+	net := e.net
+	for j := lo; j < hi; j++ {
 		if e.refr[j] {
 			net.U[j], net.I[j] = e.ke.UReset, e.c[j]*e.es
 		} else {
@@ -632,5 +644,4 @@ func (e *Engine) finish(total float64) {
 		net.UI[j], net.II[j] = e.ki.Advance(net.UI[j], net.II[j], e.ti[j], total, net.RefEndI[j])
 		net.Theta[j] = e.ke.ThetaAt(net.Theta[j], total)
 	}
-	net.ShiftTime(total)
 }

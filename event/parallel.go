@@ -39,8 +39,9 @@ func (e *Engine) Workers() int { return e.workers }
 
 // Job kinds of the parallel fan-out.
 const (
-	jobInput = iota // Axpy2Budget over a block, then examine the neurons of its mask
-	jobAdd          // a += alpha, c += beta over a block
+	jobInput  = iota // Axpy2Budget over a block, then examine the neurons of its mask
+	jobAdd           // a += alpha, c += beta over a block
+	jobFinish        // finishRange over a block, at time alpha
 )
 
 // team is the set of helper goroutines of one Present call. Each job (one spike's work on
@@ -198,6 +199,8 @@ func (tm *team) claim(e *Engine, k int, j uint64) bool {
 		b.hot, b.screens = e.examineMask(lo, hi, b.mask, b.hot[:0])
 	case jobAdd:
 		vec.AddConst2(e.a[lo:hi], e.c[lo:hi], tm.alpha, tm.beta)
+	case jobFinish:
+		e.finishRange(lo, hi, tm.alpha)
 	}
 	b.finished.Store(j)
 	return true
