@@ -2,6 +2,8 @@ package event_test
 
 import (
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/evsim/evsim/event"
@@ -70,6 +72,100 @@ func BenchmarkFloor(b *testing.B) {
 				k++
 			}
 			b.ReportMetric(float64(syn)/b.Elapsed().Seconds(), "synevents/s")
+		})
+	}
+}
+
+// BenchmarkFloorLarge is the floor of the parallel fan-out at 6,400 neurons, where the
+// weights (20 MB of float32) fit in the shared L3 cache but not in a core's L2: the
+// engine's kernel (vec.Axpy2Budget) over each input's row, and nothing else, on one
+// goroutine (workers=1) or on two that each take half of every row. sync=none lets each
+// of the two run through a presentation's inputs on its half without waiting for the
+// other (the memory system's limit); sync=input makes them meet after every input, as
+// the engine's workers do (SetWorkers), with one atomic counter each, spinning. The
+// ratio of workers=2 to workers=1 is the most that two workers can give the engine.
+func BenchmarkFloorLarge(b *testing.B) {
+	const n = 6400
+	trials := enginetest.Trials(11, 32, 350, 150)
+	net := convergenceNet(n)
+	type half struct {
+		a, c []float64
+		bud  []int32
+		mask []uint8
+		lo   int
+	}
+	mk := func(lo, hi int) *half {
+		m := hi - lo
+		h := &half{a: make([]float64, m), c: make([]float64, m), bud: make([]int32, m), mask: make([]uint8, (m+7)/8), lo: lo}
+		for k := range h.bud {
+			h.bud[k] = vec.BudgetMax
+		}
+		return h
+	}
+	// do delivers input in of trial tr to h; budgets are refilled when they run out, so
+	// that the kernel's mask is written as often as the engine's.
+	do := func(h *half, in model.InputSpike) {
+		i := int(in.Idx)
+		vec.Axpy2Budget(h.a, h.c, h.bud, net.W[i*n+h.lo:i*n+h.lo+len(h.a)], h.mask, 1e-9, -1e-9)
+		for g, m := range h.mask {
+			if m != 0 {
+				for k := g * 8; k < min(g*8+8, len(h.bud)); k++ {
+					if h.bud[k] < 0 {
+						h.bud[k] = vec.BudgetMax
+					}
+				}
+			}
+		}
+	}
+	report := func(b *testing.B, syn int64) {
+		b.ReportMetric(float64(syn)/b.Elapsed().Seconds(), "synevents/s")
+	}
+	b.Run("workers=1", func(b *testing.B) {
+		h := mk(0, n)
+		var syn int64
+		k := 0
+		for b.Loop() {
+			for _, in := range trials[k%len(trials)].Inputs {
+				do(h, in)
+			}
+			syn += int64(len(trials[k%len(trials)].Inputs) * n)
+			k++
+		}
+		report(b, syn)
+	})
+	for _, mode := range []string{"none", "input"} {
+		b.Run("workers=2/sync="+mode, func(b *testing.B) {
+			hs := [2]*half{mk(0, n/2), mk(n/2, n)}
+			var done [2]struct {
+				_ [64]byte
+				k atomic.Int64
+				_ [64]byte
+			}
+			var syn int64
+			k := 0
+			for b.Loop() {
+				ins := trials[k%len(trials)].Inputs
+				var wg sync.WaitGroup
+				for w := range 2 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						base := done[w].k.Load()
+						for m, in := range ins {
+							do(hs[w], in)
+							if mode == "input" {
+								done[w].k.Store(base + int64(m) + 1)
+								for done[1-w].k.Load() < base+int64(m)+1 {
+								}
+							}
+						}
+					}()
+				}
+				wg.Wait()
+				syn += int64(len(ins) * n)
+				k++
+			}
+			report(b, syn)
 		})
 	}
 }
