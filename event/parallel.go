@@ -19,8 +19,9 @@ var minBlock = 1024
 // (the default) runs everything on the calling goroutine, and at most one worker per
 // 1,024 neurons, and no more than GOMAXPROCS, is used. The population is cut into one
 // block per worker; each input spike's delivery to a block, with the examination of the
-// block's neurons whose screening budget it used up, and each inhibitory spike's update
-// of a block, is done by whichever worker claims the block, with one barrier per spike.
+// block's neurons whose screening budget it used up, each inhibitory spike's update of a
+// block, and the write-back of a block's state at the trial's end, is done by whichever
+// worker claims the block, with one barrier per spike.
 // Everything else (the event queue, the crossing predictions of hot neurons, STDP) stays
 // on the calling goroutine.
 // Each neuron's arithmetic is the same whichever block holds it, and the predictions are
