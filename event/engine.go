@@ -623,17 +623,18 @@ func (e *Engine) refEnd(t float64, j int) {
 func (e *Engine) finish(total float64) {
 	net := e.net
 	e.setTime(total)
+	g := e.ke.ThetaAt(1, total) // the same for every neuron (total is not always e.total)
 	if e.team != nil {
-		e.team.run(e, jobFinish, nil, total, 0) // each worker its block
+		e.team.run(e, jobFinish, nil, total, g) // each worker its block
 	} else {
-		e.finishRange(0, net.NExc, total)
+		e.finishRange(0, net.NExc, total, g)
 	}
 	net.ShiftTime(total)
 }
 
 // finishRange writes the state of neurons [lo, hi) at time total back to the network (the
-// per-neuron part of finish, after setTime(total)).
-func (e *Engine) finishRange(lo, hi int, total float64) {
+// per-neuron part of finish, after setTime(total)); g is ke.ThetaAt(1, total).
+func (e *Engine) finishRange(lo, hi int, total, g float64) {
 	net := e.net
 	for j := lo; j < hi; j++ {
 		if e.refr[j] {
@@ -642,6 +643,6 @@ func (e *Engine) finishRange(lo, hi int, total float64) {
 			net.U[j], net.I[j] = e.state(j)
 		}
 		net.UI[j], net.II[j] = e.ki.Advance(net.UI[j], net.II[j], e.ti[j], total, net.RefEndI[j])
-		net.Theta[j] = e.ke.ThetaAt(net.Theta[j], total)
+		net.Theta[j] *= g // ke.ThetaAt(Θ, total), bit for bit: Θ·e^{-total/τθ}
 	}
 }

@@ -21,7 +21,7 @@ var minBlock = 1024
 // block per worker; each input spike's delivery to a block, with the examination of the
 // block's neurons whose screening budget it used up, each inhibitory spike's update of a
 // block, and the write-back of a block's state at the trial's end, is done by whichever
-// worker claims the block, with one barrier per spike.
+// worker claims the block, with one barrier per spike (and one at the trial's end).
 // Everything else (the event queue, the crossing predictions of hot neurons, STDP) stays
 // on the calling goroutine.
 // Each neuron's arithmetic is the same whichever block holds it, and the predictions are
@@ -46,8 +46,8 @@ const (
 )
 
 // team is the set of helper goroutines of one Present call. Each job (one spike's work on
-// the whole population) is cut into one block per worker: the calling goroutine does
-// block 0 and helper k block k, so that each block stays in one core's cache. A helper
+// the whole population, or the trial's write-back) is cut into one block per worker: the
+// calling goroutine does block 0 and helper k block k, so that each block stays in one core's cache. A helper
 // claims its block before it does it; the caller, having done its own, waits for the
 // others, and claims and does itself any that no helper has claimed after a short spin:
 // it never waits long for a helper that the operating system has descheduled, except
@@ -201,7 +201,7 @@ func (tm *team) claim(e *Engine, k int, j uint64) bool {
 	case jobAdd:
 		vec.AddConst2(e.a[lo:hi], e.c[lo:hi], tm.alpha, tm.beta)
 	case jobFinish:
-		e.finishRange(lo, hi, tm.alpha)
+		e.finishRange(lo, hi, tm.alpha, tm.beta)
 	}
 	b.finished.Store(j)
 	return true

@@ -1,6 +1,7 @@
 package event_test
 
 import (
+	"errors"
 	"runtime"
 	"slices"
 	"testing"
@@ -154,5 +155,40 @@ func TestWorkersLimit(t *testing.T) {
 		if e.SetWorkers(n); e.Workers() != 1 {
 			t.Fatalf("37 neurons, SetWorkers(%d): Workers() = %d, want 1", n, e.Workers())
 		}
+	}
+}
+
+// TestWorkersRunaway: a trial stopped by the spike budget (ErrRunaway) leaves the same
+// state behind, bit for bit, with 1 and 2 workers: the write-back at the stop is a job of
+// the fan-out too.
+func TestWorkersRunaway(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	defer event.SetMinBlock(8)()
+	const nExc = 37
+	trials := enginetest.Trials(33, 1, 350, 150)
+	r := model.AwakeN(nExc).ForImage(0)
+	r.JIn *= 1000 // every neuron fires as fast as it can, the refractory period tiny
+	r.JIE, r.Exc.TRef = 0, 0.1
+	run := func(w int) ([]model.Spike, *model.Network) {
+		net := trainNet(nExc)
+		e, err := event.New(net, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.SetWorkers(w)
+		if e.Workers() != w {
+			t.Fatalf("SetWorkers(%d): Workers() = %d", w, e.Workers())
+		}
+		var rec []model.Spike
+		e.Record = &rec
+		if err := e.Present(&trials[0], make([]int32, nExc)); !errors.Is(err, event.ErrRunaway) {
+			t.Fatalf("%d workers: %v, want ErrRunaway", w, err)
+		}
+		return rec, net
+	}
+	r1, n1 := run(1)
+	r2, n2 := run(2)
+	if !slices.Equal(r1, r2) || !sameState(n1, n2) {
+		t.Fatal("2 workers leave a different state from one after a runaway trial")
 	}
 }
