@@ -90,8 +90,9 @@ func BenchmarkFloor(b *testing.B) {
 // its results take two in turn, so this is the optimistic case. sync=aheadD lets each run
 // D inputs ahead of the other (it starts input m+1 once the other has finished m-D):
 // the floor of workers that deliver inputs before they know the earlier ones were safe
-// (the design in docs/performance.md, with D+1 buffers of state per block). The ratios of workers=2 to workers=1 say how far two
-// workers can go here with each kind of meeting.
+// (the design in docs/performance.md, with D+1 buffers of state per block). The ratios
+// of workers=2 to workers=1 say how far two workers can go here with each kind of
+// meeting; compare them within one round (the second virtual CPU's speed varies).
 func BenchmarkFloorLarge(b *testing.B) {
 	const n = 6400
 	trials := enginetest.Trials(11, 32, 350, 150)
@@ -142,6 +143,13 @@ func BenchmarkFloorLarge(b *testing.B) {
 		return
 	}
 	for _, mode := range []string{"none", "input", "ahead1", "ahead4"} {
+		lag := int64(0) // input: the other has finished input m too
+		switch mode {
+		case "ahead1":
+			lag = 1 // ... has finished input m-1
+		case "ahead4":
+			lag = 4 // ... has finished input m-4
+		}
 		b.Run("workers=2/sync="+mode, func(b *testing.B) {
 			hs := [2]*half{mk(0, n/2), mk(n/2, n)}
 			var done [2]struct {
@@ -162,13 +170,6 @@ func BenchmarkFloorLarge(b *testing.B) {
 						for m, in := range ins {
 							do(hs[w], in)
 							if mode != "none" {
-								lag := int64(0) // input: the other has finished input m too
-								switch mode {
-								case "ahead1":
-									lag = 1 // ... has finished input m-1
-								case "ahead4":
-									lag = 4 // ... has finished input m-4
-								}
 								done[w].k.Store(base + int64(m) + 1)
 								for done[1-w].k.Load() < base+int64(m)+1-lag {
 								}
