@@ -42,16 +42,17 @@ func (e *Engine) Workers() int { return e.workers }
 const (
 	jobInput  = iota // Axpy2Budget over a block, then examine the neurons of its mask
 	jobAdd           // a += alpha, c += beta over a block
-	jobFinish        // finishRange over a block, at time alpha
+	jobFinish        // finishRange over a block, at time alpha, with θ factor beta
 )
 
 // team is the set of helper goroutines of one Present call. Each job (one spike's work on
 // the whole population, or the trial's write-back) is cut into one block per worker: the
-// calling goroutine does block 0 and helper k block k, so that each block stays in one core's cache. A helper
-// claims its block before it does it; the caller, having done its own, waits for the
-// others, and claims and does itself any that no helper has claimed after a short spin:
-// it never waits long for a helper that the operating system has descheduled, except
-// for a block that helper already holds, and on a busy machine it does the work alone.
+// calling goroutine does block 0 and helper k block k, so that each block stays in one
+// core's cache. A helper claims its block before it does it; the caller, having done its
+// own, waits for the others, and claims and does itself any that no helper has claimed
+// after a short spin: it never waits long for a helper that the operating system has
+// descheduled, except for a block that helper already holds, and on a busy machine it
+// does the work alone.
 //
 // The caller writes the job's fields, then stores the job's number (release); a helper
 // that sees it (acquire) claims its block with a compare-and-swap of the block's taken
