@@ -533,7 +533,9 @@ func TestLearningCurve(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "c.snap")
 	args := []string{"train", "-n", "6", "-train", "40", "-label", "20", "-curve", "10,25,40", "-curve-label", "50", "-curve-validation", "50", "-out", out}
-	checkInterrupts(t, args, out, []interruptCase{{"train", 15}, {"train", 30}})
+	// Also at a curve point itself: the stretch that ends there completes, the point is
+	// not yet measured, and the resumed run must measure it.
+	checkInterrupts(t, args, out, []interruptCase{{"train", 15}, {"train", 30}, {"train", 25}})
 	var r Results
 	b, _ := os.ReadFile(filepath.Join(dir, "c.snap.curve.csv"))
 	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 4 || lines[0] != "images_seen,pass,validation_accuracy,held_out" || !strings.HasPrefix(lines[3], "40,1,") || !strings.HasSuffix(lines[3], ",true") {

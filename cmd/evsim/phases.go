@@ -341,6 +341,19 @@ func (e *env) trainPhase() error {
 	track := e.track(bar, "train")
 	t0 := time.Now()
 	doneHere := 0
+	// curveDue measures the curve point at the images seen now, if there is one that is not
+	// measured yet: after each stretch, and before the first, for a run interrupted between
+	// the end of a stretch and its point.
+	curveDue := func() error {
+		seen := snap.Meta.ImagesSeen
+		if !slices.Contains(curve, seen) || slices.ContainsFunc(e.res.Curve, func(p CurvePoint) bool { return p.Images == seen }) {
+			return nil
+		}
+		return e.curvePoint()
+	}
+	if err := curveDue(); err != nil {
+		return err
+	}
 	// Training stops at each curve point and periodic checkpoint: a sequence split into
 	// several Train calls is bit-identical to one.
 	for snap.Meta.ImagesSeen < end {
@@ -368,10 +381,8 @@ func (e *env) trainPhase() error {
 		if err != nil {
 			return err
 		}
-		if slices.Contains(curve, stop) && !slices.ContainsFunc(e.res.Curve, func(p CurvePoint) bool { return p.Images == stop }) {
-			if err := e.curvePoint(); err != nil {
-				return err
-			}
+		if err := curveDue(); err != nil {
+			return err
 		}
 		if o.ckptEach > 0 && stop < end && (stop-start)%o.ckptEach == 0 {
 			if _, err := e.writeCheckpoint("train"); err != nil {
