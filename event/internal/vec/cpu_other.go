@@ -20,6 +20,10 @@ func axpy2BudgetAVX2(a, c []float64, b []int32, w []float32, mask []uint8, alpha
 	panic("vec: no AVX2 on this architecture")
 }
 
+func axpy2BudgetToAVX2(a, c []float64, b []int32, a0, c0 []float64, b0 []int32, w []float32, mask []uint8, alpha, beta float64) {
+	panic("vec: no AVX2 on this architecture")
+}
+
 func expAVX2(dst, x []float64, tab *[56]float64) { panic("vec: no AVX2 on this architecture") }
 
 func expFMA(dst, x []float64, tab *[56]float64) { panic("vec: no AVX2 on this architecture") }

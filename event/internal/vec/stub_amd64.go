@@ -19,6 +19,9 @@ func addConst2AVX2(a []float64, c []float64, alpha float64, beta float64)
 // axpy2BudgetAVX2 is the 8-lane body of Axpy2Budget (AVX2): the fan-out, the budget update and the mask.
 func axpy2BudgetAVX2(a []float64, c []float64, b []int32, w []float32, mask []uint8, alpha float64, beta float64)
 
+// axpy2BudgetToAVX2 is the 8-lane body of Axpy2BudgetTo (AVX2): Axpy2Budget's from (a0, c0, b0) into (a, c, b).
+func axpy2BudgetToAVX2(a []float64, c []float64, b []int32, a0 []float64, c0 []float64, b0 []int32, w []float32, mask []uint8, alpha float64, beta float64)
+
 // expAVX2 is the 4-lane body of Exp on CPUs without FMA (math.Exp's plain sequence).
 func expAVX2(dst []float64, x []float64, tab *[56]float64)
 

@@ -73,6 +73,23 @@ func Axpy2Budget(a, c []float64, b []int32, w []float32, mask []uint8, alpha, be
 	axpy2BudgetGo(a[done:n], c[done:n], b[done:n], w[done:n], mask[done/8:], alpha, beta)
 }
 
+// Axpy2BudgetTo is Axpy2Budget out of place: it writes into a, c and b what Axpy2Budget
+// would leave in a0, c0 and b0 (the same bits), and sets mask alike; a0, c0 and b0 are
+// only read. Each destination is either its source or does not overlap it. The parallel
+// fan-out of the engine runs ahead on it, keeping the state before each input.
+func Axpy2BudgetTo(a, c []float64, b []int32, a0, c0 []float64, b0 []int32, w []float32, mask []uint8, alpha, beta float64) {
+	n := len(w)
+	if len(a) < n || len(c) < n || len(b) < n || len(a0) < n || len(c0) < n || len(b0) < n || len(mask) < (n+7)/8 {
+		panic("vec: Axpy2BudgetTo needs every state slice at least len(w) long and len(mask) >= (len(w)+7)/8")
+	}
+	done := 0
+	if useAVX2 && n >= 8 {
+		axpy2BudgetToAVX2(a, c, b, a0, c0, b0, w, mask, alpha, beta)
+		done = n &^ 7
+	}
+	axpy2BudgetToGo(a[done:n], c[done:n], b[done:n], a0[done:n], c0[done:n], b0[done:n], w[done:n], mask[done/8:], alpha, beta)
+}
+
 // Budgets of Axpy2Budget: BudgetScale units per unit of weight; BudgetMax units is the
 // largest budget, and no input uses up more (Units caps there).
 const (
@@ -244,6 +261,21 @@ func axpy2BudgetGo(a, c []float64, b []int32, w []float32, mask []uint8, alpha, 
 	clear(mask[:(len(w)+7)/8])
 	for k, x := range w {
 		if b[k] -= Units(x); b[k] < 0 {
+			mask[k/8] |= 1 << (k % 8)
+		}
+	}
+}
+
+// axpy2BudgetToGo is Axpy2BudgetTo's portable path, from a multiple of 8.
+func axpy2BudgetToGo(a, c []float64, b []int32, a0, c0 []float64, b0 []int32, w []float32, mask []uint8, alpha, beta float64) {
+	n := len(w)
+	a, c, b, a0, c0, b0 = a[:n], c[:n], b[:n], a0[:n], c0[:n], b0[:n]
+	clear(mask[:(n+7)/8])
+	for k, x32 := range w {
+		x := float64(x32)
+		a[k] = a0[k] + float64(alpha*x) // the conversion rounds the product, as axpy2Go
+		c[k] = c0[k] + float64(beta*x)
+		if b[k] = b0[k] - Units(x32); b[k] < 0 {
 			mask[k/8] |= 1 << (k % 8)
 		}
 	}

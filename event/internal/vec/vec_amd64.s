@@ -252,6 +252,69 @@ axpy2BudgetAVX2_done:
 	VZEROUPPER
 	RET
 
+// func axpy2BudgetToAVX2(a []float64, c []float64, b []int32, a0 []float64, c0 []float64, b0 []int32, w []float32, mask []uint8, alpha float64, beta float64)
+// Requires: AVX, AVX2, SSE2
+TEXT ·axpy2BudgetToAVX2(SB), NOSPLIT, $0-208
+	MOVQ         a_base+0(FP), AX
+	MOVQ         c_base+24(FP), CX
+	MOVQ         b_base+48(FP), DX
+	MOVQ         a0_base+72(FP), BX
+	MOVQ         c0_base+96(FP), SI
+	MOVQ         b0_base+120(FP), DI
+	MOVQ         w_base+144(FP), R8
+	MOVQ         mask_base+168(FP), R9
+	MOVQ         w_len+152(FP), R10
+	MOVSD        alpha+192(FP), X0
+	VBROADCASTSD X0, Y0
+	MOVSD        beta+200(FP), X1
+	VBROADCASTSD X1, Y1
+	VXORPS       Y2, Y2, Y2
+	MOVL         $0x4b800000, R11
+	VMOVD        R11, X3
+	VBROADCASTSS X3, Y3
+	MOVL         $0x4e800000, R11
+	VMOVD        R11, X4
+	VBROADCASTSS X4, Y4
+	XORQ         R11, R11
+	XORQ         R12, R12
+	ANDQ         $-8, R10
+
+axpy2BudgetToAVX2_loop8:
+	CMPQ      R11, R10
+	JGE       axpy2BudgetToAVX2_done
+	VCVTPS2PD (R8)(R11*4), Y5
+	VCVTPS2PD 16(R8)(R11*4), Y6
+	VMULPD    Y0, Y5, Y7
+	VMULPD    Y0, Y6, Y8
+	VADDPD    (BX)(R11*8), Y7, Y7
+	VADDPD    32(BX)(R11*8), Y8, Y8
+	VMOVUPD   Y7, (AX)(R11*8)
+	VMOVUPD   Y8, 32(AX)(R11*8)
+	VMULPD    Y1, Y5, Y5
+	VMULPD    Y1, Y6, Y6
+	VADDPD    (SI)(R11*8), Y5, Y5
+	VADDPD    32(SI)(R11*8), Y6, Y6
+	VMOVUPD   Y5, (CX)(R11*8)
+	VMOVUPD   Y6, 32(CX)(R11*8)
+	VMOVUPS   (R8)(R11*4), Y5
+	VMAXPS    Y2, Y5, Y5
+	VMULPS    Y3, Y5, Y5
+	VMINPS    Y4, Y5, Y5
+	VROUNDPS  $0x02, Y5, Y5
+	VCVTPS2DQ Y5, Y5
+	VMOVDQU   (DI)(R11*4), Y6
+	VPSUBD    Y5, Y6, Y6
+	VMOVDQU   Y6, (DX)(R11*4)
+	VMOVMSKPS Y6, R13
+	MOVB      R13, (R9)(R12*1)
+	INCQ      R12
+	ADDQ      $0x08, R11
+	JMP       axpy2BudgetToAVX2_loop8
+
+axpy2BudgetToAVX2_done:
+	VZEROUPPER
+	RET
+
 // func expAVX2(dst []float64, x []float64, tab *[56]float64)
 // Requires: AVX, AVX2
 TEXT ·expAVX2(SB), NOSPLIT, $0-56

@@ -207,6 +207,30 @@ func TestAxpy2BudgetBothPaths(t *testing.T) {
 					t.Fatalf("portable=%v n=%d: mask byte %d = %08b, want %08b", portable, n, k, m[k], wantM[k])
 				}
 			}
+			// Out of place: the same bits in fresh arrays (their elements beyond len(w)
+			// untouched), the sources unchanged.
+			a1, c1 := randSlice(rng, n+3), randSlice(rng, n+3)
+			b1 := make([]int32, n+3)
+			for k := range b1 {
+				b1[k] = int32(rng.Uint32())
+			}
+			tailA, tailC, tailB := slices.Clone(a1[n:]), slices.Clone(c1[n:]), slices.Clone(b1[n:])
+			srcA, srcC, srcB := slices.Clone(a0), slices.Clone(c0), slices.Clone(b0)
+			clear(m)
+			m[len(m)-1] = 0xAA
+			Axpy2BudgetTo(a1, c1, b1, srcA, srcC, srcB, w, m, alpha, beta)
+			if !same(a1[:n], wantA[:n]) || !same(c1[:n], wantC[:n]) || !slices.Equal(b1[:n], wantB[:n]) {
+				t.Fatalf("portable=%v n=%d: Axpy2BudgetTo's arrays differ from Axpy2Budget's", portable, n)
+			}
+			if !same(a1[n:], tailA) || !same(c1[n:], tailC) || !slices.Equal(b1[n:], tailB) {
+				t.Fatalf("portable=%v n=%d: Axpy2BudgetTo wrote beyond len(w)", portable, n)
+			}
+			if !same(srcA, a0) || !same(srcC, c0) || !slices.Equal(srcB, b0) {
+				t.Fatalf("portable=%v n=%d: Axpy2BudgetTo changed its sources", portable, n)
+			}
+			if !slices.Equal(m, wantM) {
+				t.Fatalf("portable=%v n=%d: Axpy2BudgetTo's mask %v, want %v", portable, n, m, wantM)
+			}
 		}
 	}
 	ForcePortable(false)

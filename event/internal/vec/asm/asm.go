@@ -25,6 +25,7 @@ func main() {
 	axpy2("axpy2FMA", true)
 	addConst2()
 	axpy2Budget()
+	axpy2BudgetTo()
 	exp("expAVX2", false)
 	exp("expFMA", true)
 	Generate()
@@ -200,6 +201,76 @@ func axpy2Budget() {
 	VMOVDQU(mb, bv)
 	VPSUBD(ui, bv, bv)
 	VMOVDQU(bv, mb)
+	r := GP32()
+	VMOVMSKPS(bv, r) // the sign bits: b < 0
+	MOVB(r.As8(), Mem{Base: pm, Index: g, Scale: 1})
+	INCQ(g)
+	ADDQ(Imm(8), i)
+	JMP(LabelRef(name + "_loop8"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// axpy2BudgetTo emits axpy2Budget out of place: for k < len(w) rounded down to a multiple
+// of 8, a[k] = a0[k] + alpha·w[k], c[k] = c0[k] + beta·w[k] (products rounded, so the bits
+// are axpy2Budget's), b[k] = b0[k] - ⌈min(max(w[k], 0)·2^24, 2^30)⌉ and bit k%8 of
+// mask[k/8] set iff b[k] < 0. The caller checks the lengths and does the tail.
+func axpy2BudgetTo() {
+	name := "axpy2BudgetToAVX2"
+	TEXT(name, NOSPLIT, "func(a, c []float64, b []int32, a0, c0 []float64, b0 []int32, w []float32, mask []uint8, alpha, beta float64)")
+	Doc(name + " is the 8-lane body of Axpy2BudgetTo (AVX2): Axpy2Budget's from (a0, c0, b0) into (a, c, b).")
+	pa := Load(Param("a").Base(), GP64())
+	pc := Load(Param("c").Base(), GP64())
+	pb := Load(Param("b").Base(), GP64())
+	qa := Load(Param("a0").Base(), GP64())
+	qc := Load(Param("c0").Base(), GP64())
+	qb := Load(Param("b0").Base(), GP64())
+	pw := Load(Param("w").Base(), GP64())
+	pm := Load(Param("mask").Base(), GP64())
+	n := Load(Param("w").Len(), GP64())
+	al, be := YMM(), YMM()
+	VBROADCASTSD(Load(Param("alpha"), XMM()), al)
+	VBROADCASTSD(Load(Param("beta"), XMM()), be)
+	zero, scale, cap_ := YMM(), YMM(), YMM()
+	VXORPS(zero, zero, zero)
+	t := GP32()
+	MOVL(U32(0x4b800000), t) // 2^24 as a float32
+	VMOVD(t, scale.AsX())
+	VBROADCASTSS(scale.AsX(), scale)
+	MOVL(U32(0x4e800000), t) // 2^30
+	VMOVD(t, cap_.AsX())
+	VBROADCASTSS(cap_.AsX(), cap_)
+	i := GP64()
+	XORQ(i, i)
+	g := GP64() // mask byte index
+	XORQ(g, g)
+	loop8(name, n, i, name+"_done")
+	w0, w1 := YMM(), YMM()
+	VCVTPS2PD(Mem{Base: pw, Index: i, Scale: 4}, w0)
+	VCVTPS2PD(Mem{Base: pw, Index: i, Scale: 4, Disp: 16}, w1)
+	for _, tg := range []struct {
+		src, dst reg.Register
+		f        reg.VecVirtual
+	}{{qa, pa, al}, {qc, pc, be}} {
+		x0, x1 := YMM(), YMM()
+		VMULPD(tg.f, w0, x0) // x0 = w0·f, rounded
+		VMULPD(tg.f, w1, x1)
+		VADDPD(Mem{Base: tg.src, Index: i, Scale: 8}, x0, x0) // x0 += src, rounded
+		VADDPD(Mem{Base: tg.src, Index: i, Scale: 8, Disp: 32}, x1, x1)
+		VMOVUPD(x0, Mem{Base: tg.dst, Index: i, Scale: 8})
+		VMOVUPD(x1, Mem{Base: tg.dst, Index: i, Scale: 8, Disp: 32})
+	}
+	u, ui, bv := YMM(), YMM(), YMM()
+	VMOVUPS(Mem{Base: pw, Index: i, Scale: 4}, u)
+	VMAXPS(zero, u, u)  // u > 0 ? u : +0
+	VMULPS(scale, u, u) // exact: a power of two
+	VMINPS(cap_, u, u)
+	VROUNDPS(Imm(2), u, u) // toward +Inf
+	VCVTPS2DQ(u, ui)       // exact: an integer below 2^31
+	VMOVDQU(Mem{Base: qb, Index: i, Scale: 4}, bv)
+	VPSUBD(ui, bv, bv)
+	VMOVDQU(bv, Mem{Base: pb, Index: i, Scale: 4})
 	r := GP32()
 	VMOVMSKPS(bv, r) // the sign bits: b < 0
 	MOVB(r.As8(), Mem{Base: pm, Index: g, Scale: 1})
