@@ -124,12 +124,6 @@ type Engine struct {
 	Record *[]model.Spike
 	Stats  Stats
 
-	// With workers, the state's copies (the ring of stretch): a, c and wbudget are
-	// ra[home], rc[home] and rb[home].
-	ra, rc [][]float64
-	rb     [][]int32
-	home   int
-
 	workers int     // goroutines of the fan-out (SetWorkers)
 	team    *team   // their helpers, during Present
 	hot     []int32 // the hot neurons of one input's examinations (one worker)
@@ -247,11 +241,7 @@ func (e *Engine) Present(tr *model.Trial, counts []int32) error {
 			if in.Kind == KindEnd {
 				break
 			}
-			if e.team != nil {
-				e.stretch() // this input and those after it up to the first hot neuron
-			} else {
-				e.input(in.T, int(in.Idx))
-			}
+			e.input(in.T, int(in.Idx))
 			continue
 		}
 		e.q.Pop()
@@ -382,13 +372,8 @@ func (e *Engine) aheadFactors() {
 
 // state returns u and I of excitatory neuron j at the current event time (not refractory).
 func (e *Engine) state(j int) (u, i float64) {
-	return e.stateIn(j, e.a, e.c, e.em, e.es)
-}
-
-// stateIn is state for the scaled state (a, c) and the time factors em, es.
-func (e *Engine) stateIn(j int, a, c []float64, em, es float64) (u, i float64) {
-	i = c[j] * es
-	return a[j]*em - e.ke.Kappa*i, i
+	i = e.c[j] * e.es
+	return e.a[j]*e.em - e.ke.Kappa*i, i
 }
 
 // horizon is the time of the next input (or the end of the trial): the latest time up to
@@ -428,25 +413,18 @@ func (e *Engine) examine(j int) (hot bool) {
 		e.pending[j] = false
 		e.ver[j]++
 	}
-	return e.examineIn(j, e.a, e.c, e.wbudget, e.em, e.es)
-}
-
-// examineIn is the test of examine, on the scaled state (a, c) at time factors em, es: it
-// sets j's budget in b and reports whether j is hot. It reads no other state of j's but
-// its threshold.
-func (e *Engine) examineIn(j int, a, c []float64, b []int32, em, es float64) (hot bool) {
-	u, i := e.stateIn(j, a, c, em, es)
+	u, i := e.state(j)
 	k := &e.ke
 	bound := max(u, 0) + max(i, 0)*k.Peak
 	if thr := e.thrLow[j]; bound < thr {
 		if e.stepW > 0 {
-			b[j] = vec.BudgetOf((thr - bound) / e.stepW) // rounded down
+			e.wbudget[j] = vec.BudgetOf((thr - bound) / e.stepW) // rounded down
 		} else {
-			b[j] = vec.BudgetMax // inputs cannot raise the membrane
+			e.wbudget[j] = vec.BudgetMax // inputs cannot raise the membrane
 		}
 		return false
 	}
-	b[j] = -1
+	e.wbudget[j] = -1
 	return true
 }
 
@@ -489,15 +467,21 @@ func (e *Engine) predictExc(j int, t, u, i float64) {
 }
 
 // input delivers input spike (t, i) to every excitatory neuron and examines the neurons
-// whose budget it used up (one worker; with more, stretch does this).
+// whose budget it used up.
 func (e *Engine) input(t float64, i int) {
 	net := e.net
 	e.frame(t)
 	alpha, beta, xd := e.inputFactors()
 	row := net.W[i*net.NExc : (i+1)*net.NExc]
-	// Two axpys and the budgets over a contiguous row in one pass (AVX2 where the CPU has
-	// it).
-	vec.Axpy2Budget(e.a, e.c, e.wbudget, row, e.mask, alpha, beta)
+	if e.team != nil {
+		// The workers deliver the row to their blocks and examine the neurons whose budget
+		// it used up; the hot ones' crossings are predicted below, in neuron order.
+		e.team.run(e, jobInput, row, alpha, beta)
+	} else {
+		// Two axpys and the budgets over a contiguous row in one pass (AVX2 where the CPU
+		// has it).
+		vec.Axpy2Budget(e.a, e.c, e.wbudget, row, e.mask, alpha, beta)
+	}
 	e.Stats.Inputs++
 	e.Stats.SynEvents += int64(len(row))
 	if e.r.Plastic {
@@ -509,6 +493,12 @@ func (e *Engine) input(t float64, i int) {
 		net.LastPre[i] = t
 	}
 	e.kin++
+	if tm := e.team; tm != nil {
+		for k := range tm.blocks {
+			e.predictHot(t, tm.blocks[k].hot, tm.blocks[k].screens)
+		}
+		return
+	}
 	hot, n := e.examineMask(0, len(e.a), e.mask, e.hot[:0])
 	e.hot = hot
 	e.predictHot(t, hot, n)
@@ -635,7 +625,7 @@ func (e *Engine) finish(total float64) {
 	e.setTime(total)
 	g := e.ke.ThetaAt(1, total) // the same for every neuron (total is not always e.total)
 	if e.team != nil {
-		e.team.run(e, jobFinish, total, g) // each worker its block
+		e.team.run(e, jobFinish, nil, total, g) // each worker its block
 	} else {
 		e.finishRange(0, net.NExc, total, g)
 	}

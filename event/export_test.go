@@ -23,11 +23,3 @@ func OnCut(f func(s0 int), choose func(s0 int) int) (restore func()) {
 	onCut, testCut = f, choose
 	return func() { onCut, testCut = nil, nil }
 }
-
-// SetRingSlots sets how many copies of the state a team keeps; it returns a function that
-// restores it.
-func SetRingSlots(n int) (restore func()) {
-	old := ringSlots
-	ringSlots = n
-	return func() { ringSlots = old }
-}

@@ -31,7 +31,7 @@ var minBlock = 1024
 // each keeps a core busy for the whole of Present, the caller's serial work included.
 // Give the engine no more workers than idle cores. Not safe to call during Present.
 func (e *Engine) SetWorkers(n int) {
-	e.workers = max(1, min(n, len(e.a)/minBlock, runtime.GOMAXPROCS(0), 64))
+	e.workers = max(1, min(n, len(e.a)/minBlock, runtime.GOMAXPROCS(0)))
 	e.share0 = 0
 }
 
@@ -40,9 +40,9 @@ func (e *Engine) Workers() int { return e.workers }
 
 // Job kinds of the parallel fan-out.
 const (
-	jobStretch = iota // deliver a stretch of inputs to a block (stretch)
-	jobAdd            // a += alpha, c += beta over a block
-	jobFinish         // finishRange over a block, at time alpha, with θ factor beta
+	jobInput  = iota // Axpy2Budget over a block, then examine the neurons of its mask
+	jobAdd           // a += alpha, c += beta over a block
+	jobFinish        // finishRange over a block, at time alpha, with θ factor beta
 )
 
 // team is the set of helper goroutines of one Present call. Each job (one spike's work on
@@ -66,8 +66,8 @@ type team struct {
 	_           [64]byte
 	job         atomic.Uint64 // the number of the current job, on one line with its fields
 	kind        int
+	w           []float32
 	alpha, beta float64
-	kin, n      int // jobStretch: inputs [kin, kin+n) of the trial
 	_           [64]byte
 	stopped     atomic.Bool
 	blocks      []block
@@ -79,29 +79,16 @@ type team struct {
 }
 
 // block is one worker's share of the population, [lo, hi), with its own mask (the
-// budgets that an input used up) and the results of a stretch.
+// budgets that the job used up) and the results of the job's examinations.
 type block struct {
 	_        [64]byte
 	finished atomic.Uint64 // the number of the last job whose block is done
-	hot      []int32       // the neurons to predict at the stretch's last input, in order
-	screens  int64         // the stretch's examinations up to its last input
-	touched  []int32       // the columns that the block's depressions changed
+	hot      []int32       // the hot neurons that the job's examinations found, in order
+	screens  int64         // the job's examinations
 	_        [64]byte
 	taken    atomic.Uint64 // the number of the last job that claimed the block
 	lo, hi   int
 	mask     []uint8
-	_        [64]byte
-	prog     atomic.Int64 // the inputs of the stretch done with no neuron to predict
-	_        [64]byte
-	stop     atomic.Int64 // the input at which it found one (noStop: none yet)
-	_        [64]byte
-
-	// The holder's, during a stretch.
-	next int     // the next input to deliver
-	fwd  bool    // it delivers no more
-	seen []int64 // the other blocks' prog, as last read
-	dep  []int32 // the inputs delivered whose depression of the block is still to do
-	cnt  [maxAhead]int64
 }
 
 // spinLimit is how many times spinWait tries its condition before it yields the processor
@@ -135,16 +122,6 @@ func (e *Engine) startTeam() *team {
 	}
 	for k := range tm.blocks {
 		tm.blocks[k].mask = make([]uint8, (n+63)/64*8+64) // whole words, and a line of padding
-		tm.blocks[k].seen = make([]int64, e.workers)
-	}
-	if len(e.ra) != ringSlots {
-		e.ra, e.rc, e.rb = [][]float64{e.a}, [][]float64{e.c}, [][]int32{e.wbudget}
-		for range ringSlots - 1 {
-			e.ra = append(e.ra, make([]float64, n))
-			e.rc = append(e.rc, make([]float64, n))
-			e.rb = append(e.rb, make([]int32, n))
-		}
-		e.home = 0
 	}
 	if e.share0 == 0 {
 		e.share0 = n / e.workers / tm.step * tm.step // layout makes it at least a step
@@ -210,33 +187,18 @@ var (
 	testCut func(s0 int) int
 )
 
-// take claims block k for job j unless it has been claimed for j already; it reports
-// whether it did.
-func (tm *team) take(k int, j uint64) bool {
-	b := &tm.blocks[k]
-	t := b.taken.Load()
-	return t < j && b.taken.CompareAndSwap(t, j)
-}
-
 // claim does block k of job j unless it has been claimed for j already; it reports
 // whether it did.
 func (tm *team) claim(e *Engine, k int, j uint64) bool {
-	if !tm.take(k, j) {
+	b := &tm.blocks[k]
+	if t := b.taken.Load(); t >= j || !b.taken.CompareAndSwap(t, j) {
 		return false
 	}
-	b := &tm.blocks[k]
 	lo, hi := b.lo, b.hi
 	switch tm.kind {
-	case jobStretch: // a helper's: the caller's are in runStretch
-		tm.begin(b)
-		for s := 0; !tm.advance(e, b); s++ {
-			if s > spinLimit {
-				runtime.Gosched()
-			}
-		}
-		var last int
-		spinWait(func() (ok bool) { last, ok = tm.final(); return ok })
-		tm.settle(e, b, last)
+	case jobInput:
+		vec.Axpy2Budget(e.a[lo:hi], e.c[lo:hi], e.wbudget[lo:hi], tm.w[lo:hi], b.mask, tm.alpha, tm.beta)
+		b.hot, b.screens = e.examineMask(lo, hi, b.mask, b.hot[:0])
 	case jobAdd:
 		vec.AddConst2(e.a[lo:hi], e.c[lo:hi], tm.alpha, tm.beta)
 	case jobFinish:
@@ -248,28 +210,28 @@ func (tm *team) claim(e *Engine, k int, j uint64) bool {
 
 // run publishes one job, does block 0 and waits for the others, doing those that no
 // helper claims in time.
-func (tm *team) run(e *Engine, kind int, alpha, beta float64) {
-	tm.kind, tm.alpha, tm.beta = kind, alpha, beta
+func (tm *team) run(e *Engine, kind int, w []float32, alpha, beta float64) {
+	tm.kind, tm.w, tm.alpha, tm.beta = kind, w, alpha, beta
 	j := tm.job.Load() + 1
 	tm.job.Store(j)
 	tm.claim(e, 0, j)
+	late, took := false, false
 	for k := 1; k < len(tm.blocks); k++ {
 		b := &tm.blocks[k]
 		for s := 0; b.finished.Load() != j; s++ {
+			late = true
 			if s == stealAfter {
-				tm.claim(e, k, j)
+				took = tm.claim(e, k, j) || took
 			} else if s > spinLimit {
 				runtime.Gosched()
 			}
 		}
 	}
-}
-
-// balance recuts the blocks after every adaptJobs stretches: late says that the caller,
-// its own block delivered, waited for another, took that it did another's block itself.
-func (tm *team) balance(e *Engine, late, took bool) {
-	// Balance on the stretches that the helpers did: a helper that the caller stood in for
-	// was not running, and no cut would have made it faster.
+	if kind != jobInput {
+		return
+	}
+	// Balance on the jobs that the helpers did: a helper that the caller stood in for was
+	// not running, and no cut would have made it faster.
 	if tm.jobs++; !took {
 		tm.helped++
 		if late {
@@ -330,7 +292,7 @@ func (e *Engine) examineMask(lo, hi int, mask []uint8, hot []int32) ([]int32, in
 // addAll adds alpha to a and beta to c over every neuron.
 func (e *Engine) addAll(alpha, beta float64) {
 	if e.team != nil {
-		e.team.run(e, jobAdd, alpha, beta)
+		e.team.run(e, jobAdd, nil, alpha, beta)
 		return
 	}
 	vec.AddConst2(e.a, e.c, alpha, beta)

@@ -89,13 +89,11 @@ func trainNet(nExc int) *model.Network {
 }
 
 // TestWorkersIdentical: training one network with its fan-out spread over 1 to 4
-// goroutines gives the same spikes, counts, final state and statistics, bit for bit, on
-// both kernel paths, with rings of 1 copy of the state (in place, in step), 2 (no block
-// more than one input ahead of another) and 5 (the default). Blocks of 8 neurons here,
-// so that 37 neurons make uneven blocks and tails, and the blocks are cut anew every 3
-// stretches, block 0 growing by 8 until the next cut would leave another block without 8
-// neurons, then starting over at 8: the cuts move both ways during the trials, whatever
-// the timing.
+// goroutines gives the same spikes, counts and final state, bit for bit, on both kernel
+// paths. Blocks of 8 neurons here, so that 37 neurons make uneven blocks and tails, and
+// the blocks are cut anew every 3 input spikes, block 0 growing by 8 until the next cut
+// would leave another block without 8 neurons, then starting over at 8: the cuts move
+// both ways during the trials, whatever the timing.
 func TestWorkersIdentical(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4)) // SetWorkers gives no more workers than this
 	defer event.SetMinBlock(8)()
@@ -113,32 +111,24 @@ func TestWorkersIdentical(t *testing.T) {
 	net := trainNet(nExc)
 	for _, portable := range []bool{false, true} {
 		vec.ForcePortable(portable)
-		var e1 *event.Engine
-		r1, c1, n1 := trainRun(t, net, r, trials, func(e *event.Engine) { e1 = e })
+		r1, c1, n1 := trainRun(t, net, r, trials, nil)
 		if len(r1) < 10 {
 			t.Fatalf("only %d spikes: the case must exercise spikes and STDP", len(r1))
 		}
-		for _, slots := range []int{1, 2, 5} {
-			restore := event.SetRingSlots(slots)
-			for _, w := range []int{2, 3, 4} {
-				var ew *event.Engine
-				clear(cuts)
-				top = (37 - 8*(w-1)) / 8 * 8 // the largest block 0 that leaves 8 to each other block
-				rw, cw, nw := trainRun(t, net, r, trials, func(e *event.Engine) { e.SetWorkers(w); ew = e })
-				if ew.Workers() != w {
-					t.Fatalf("SetWorkers(%d): Workers() = %d", w, ew.Workers())
-				}
-				if !slices.Equal(r1, rw) || !slices.Equal(c1, cw) || !sameState(n1, nw) {
-					t.Fatalf("portable=%v, ring of %d: %d workers differ from one", portable, slots, w)
-				}
-				if ew.Stats != e1.Stats {
-					t.Fatalf("portable=%v, ring of %d: %d workers' statistics %+v, one's %+v", portable, slots, w, ew.Stats, e1.Stats)
-				}
-				if len(cuts) != top/8 {
-					t.Fatalf("%d workers: block 0 was cut at %v, want every multiple of 8 up to %d", w, cuts, top)
-				}
+		for _, w := range []int{2, 3, 4} {
+			var got int
+			clear(cuts)
+			top = (37 - 8*(w-1)) / 8 * 8 // the largest block 0 that leaves 8 to each other block
+			rw, cw, nw := trainRun(t, net, r, trials, func(e *event.Engine) { e.SetWorkers(w); got = e.Workers() })
+			if got != w {
+				t.Fatalf("SetWorkers(%d): Workers() = %d", w, got)
 			}
-			restore()
+			if !slices.Equal(r1, rw) || !slices.Equal(c1, cw) || !sameState(n1, nw) {
+				t.Fatalf("portable=%v: %d workers differ from one", portable, w)
+			}
+			if len(cuts) != top/8 {
+				t.Fatalf("%d workers: block 0 was cut at %v, want every multiple of 8 up to %d", w, cuts, top)
+			}
 		}
 	}
 	vec.ForcePortable(false)
