@@ -142,10 +142,6 @@ func (n *Network) initDirty() {
 }
 
 // touch records that column j's weights changed (the STDP rule calls it).
-// Touch marks excitatory neuron j's column as changed by STDP, so that the next
-// NormalizeColumns visits it (DepressScaledRange leaves this to its caller).
-func (n *Network) Touch(j int) { n.touch(j) }
-
 func (n *Network) touch(j int) {
 	n.initDirty()
 	if !n.dirty[j] {

@@ -135,27 +135,6 @@ func (r *Regime) DepressScaled(n *Network, i int, x float64, posts []int32, g []
 	}
 }
 
-// DepressScaledRange is DepressScaled for the members j of posts in [lo, hi) that
-// Prune(n.LastPost, t, horizon) would keep, without marking the columns it changes: it
-// appends each j whose weight it may have changed to touched and returns it (the caller
-// passes them to Network.Touch). Each weight it changes gets DepressScaled's bits. The
-// engine's workers each depress their own block of a row with it.
-func (r *Regime) DepressScaledRange(n *Network, i int, x float64, posts []int32, g []float64, lo, hi int, t, horizon float64, touched []int32) []int32 {
-	row := n.W[i*n.NExc : (i+1)*n.NExc]
-	for _, j := range posts {
-		if int(j) < lo || int(j) >= hi || t-n.LastPost[j] > horizon {
-			continue
-		}
-		p := x * g[j]
-		if p < r.TraceCut {
-			continue
-		}
-		row[j] = float32(max(float64(row[j])-r.NuPre*p, 0))
-		touched = append(touched, j)
-	}
-	return touched
-}
-
 // Potentiate applies the postsynaptic half of the rule for a spike of excitatory neuron j
 // at time t, before n.LastPost[j] is updated: w_ij += NuPost·pre_i(t)·post2_j(t⁻) for the
 // inputs i in pres, clipped at WMax.
