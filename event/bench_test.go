@@ -89,10 +89,18 @@ func BenchmarkFloor(b *testing.B) {
 // counter each, spinning: one line transfer each way at once, where the engine's job and
 // its results take two in turn, so this is the optimistic case. sync=aheadD lets each run
 // D inputs ahead of the other (it starts input m+1 once the other has finished m-D):
-// the floor of workers that deliver inputs before they know the earlier ones were safe
-// (the design in docs/performance.md, with D+1 buffers of state per block). The ratios
-// of workers=2 to workers=1 say how far two workers can go here with each kind of
-// meeting; compare them within one round (the second virtual CPU's speed varies).
+// an optimistic floor of workers that deliver inputs before they know the earlier ones
+// were safe, since it delivers in place, which such workers cannot: they must keep the
+// state before each input not yet known safe. sync=ring4 does what they must: 4 ahead,
+// each input delivered out of place (vec.Axpy2BudgetTo) into the next of a ring of 5
+// copies of the half's state, so that the state before each of the last 4 inputs is kept
+// (the design of session 13 in docs/performance.md; session 14 built it into the engine,
+// f1f68f4, and measured it). sync=hybrid1 is 1 ahead, in place when the other has
+// finished input m-1 and out of place into a second copy only when it has not.
+// workers=1/outofplace is workers=1 out of place over two copies: what the copies cost
+// one goroutine. The ratios of workers=2 to workers=1 say how far two workers can go here
+// with each kind of meeting; compare them within one round (the second virtual CPU's
+// speed varies).
 func BenchmarkFloorLarge(b *testing.B) {
 	const n = 6400
 	trials := enginetest.Trials(11, 32, 350, 150)
@@ -122,8 +130,27 @@ func BenchmarkFloorLarge(b *testing.B) {
 			}
 		}
 	}
+	// doTo is do out of place, from ring[src] into ring[dst]; it returns dst.
+	doTo := func(ring []*half, src, dst int, in model.InputSpike) int {
+		i, h, g := int(in.Idx), ring[src], ring[dst]
+		vec.Axpy2BudgetTo(g.a, g.c, g.bud, h.a, h.c, h.bud, net.W[i*n+h.lo:i*n+h.lo+len(h.a)], g.mask, 1e-9, -1e-9)
+		for q := 0; q < len(g.mask); q += 8 {
+			for m := binary.LittleEndian.Uint64(g.mask[q:]); m != 0; m &= m - 1 {
+				g.bud[q*8+bits.TrailingZeros64(m)] = vec.BudgetMax
+			}
+		}
+		return dst
+	}
 	report := func(b *testing.B, syn int64) {
 		b.ReportMetric(float64(syn)/b.Elapsed().Seconds(), "synevents/s")
+	}
+	// ringOf is h and k-1 more copies of its state (the ring of sync=ring4 and hybrid1).
+	ringOf := func(h *half, k int) []*half {
+		r := []*half{h}
+		for range k - 1 {
+			r = append(r, mk(h.lo, h.lo+len(h.a)))
+		}
+		return r
 	}
 	b.Run("workers=1", func(b *testing.B) {
 		h := mk(0, n)
@@ -139,20 +166,35 @@ func BenchmarkFloorLarge(b *testing.B) {
 		}
 		report(b, syn)
 	})
+	b.Run("workers=1/outofplace", func(b *testing.B) {
+		ring, cur := ringOf(mk(0, n), 2), 0
+		var syn int64
+		k := 0
+		for b.Loop() {
+			ins := trials[k%len(trials)].Inputs
+			for _, in := range ins {
+				cur = doTo(ring, cur, 1-cur, in)
+			}
+			syn += int64(len(ins) * n)
+			k++
+		}
+		report(b, syn)
+	})
 	if runtime.GOMAXPROCS(0) < 2 {
 		b.Log("workers=2: skipped, GOMAXPROCS < 2 (the meeting spins)")
 		return
 	}
-	for _, mode := range []string{"none", "input", "ahead1", "ahead4"} {
+	for _, mode := range []string{"none", "input", "ahead1", "ahead4", "ring4", "hybrid1"} {
 		lag := int64(0) // input: the other has finished input m too
 		switch mode {
-		case "ahead1":
+		case "ahead1", "hybrid1":
 			lag = 1 // ... has finished input m-1
-		case "ahead4":
+		case "ahead4", "ring4":
 			lag = 4 // ... has finished input m-4
 		}
 		b.Run("workers=2/sync="+mode, func(b *testing.B) {
-			hs := [2]*half{mk(0, n/2), mk(n/2, n)}
+			rings := [2][]*half{ringOf(mk(0, n/2), 5), ringOf(mk(n/2, n), 5)}
+			var cur [2]int // the copy that holds each half's state
 			var done [2]struct {
 				_ [64]byte
 				k atomic.Int64
@@ -168,8 +210,16 @@ func BenchmarkFloorLarge(b *testing.B) {
 					go func() {
 						defer wg.Done()
 						base := done[w].k.Load()
+						ring, c := rings[w], &cur[w]
 						for m, in := range ins {
-							do(hs[w], in)
+							switch {
+							case mode == "ring4":
+								*c = doTo(ring, *c, (*c+1)%5, in)
+							case mode == "hybrid1" && done[1-w].k.Load() < base+int64(m):
+								*c = doTo(ring, *c, 1-*c, in)
+							default:
+								do(ring[*c], in)
+							}
 							if mode != "none" {
 								done[w].k.Store(base + int64(m) + 1)
 								for done[1-w].k.Load() < base+int64(m)+1-lag {
