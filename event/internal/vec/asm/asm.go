@@ -24,8 +24,8 @@ func main() {
 	axpy2("axpy2AVX2", false)
 	axpy2("axpy2FMA", true)
 	addConst2()
-	axpy2Budget()
-	axpy2BudgetTo()
+	axpy2Budget(false)
+	axpy2Budget(true)
 	exp("expAVX2", false)
 	exp("expFMA", true)
 	Generate()
@@ -158,14 +158,27 @@ func addConst2() {
 // axpy2Budget emits, for k < len(w) rounded down to a multiple of 8: a[k] += alpha·w[k],
 // c[k] += beta·w[k] (products rounded), b[k] -= ⌈min(max(w[k], 0)·2^24, 2^30)⌉ (an int32
 // budget in units of 2^-24 of weight), and bit k%8 of mask[k/8] set iff b[k] < 0
-// afterwards. The caller checks the lengths and does the tail.
-func axpy2Budget() {
-	name := "axpy2BudgetAVX2"
-	TEXT(name, NOSPLIT, "func(a, c []float64, b []int32, w []float32, mask []uint8, alpha, beta float64)")
-	Doc(name + " is the 8-lane body of Axpy2Budget (AVX2): the fan-out, the budget update and the mask.")
+// afterwards. to: out of place, the same from a0, c0 and b0 into a, c and b. The caller
+// checks the lengths and does the tail.
+func axpy2Budget(to bool) {
+	name, from := "axpy2BudgetAVX2", []string{"a", "c", "b"}
+	if to {
+		name, from = "axpy2BudgetToAVX2", []string{"a0", "c0", "b0"}
+		TEXT(name, NOSPLIT, "func(a, c []float64, b []int32, a0, c0 []float64, b0 []int32, w []float32, mask []uint8, alpha, beta float64)")
+		Doc(name + " is the 8-lane body of Axpy2BudgetTo (AVX2): Axpy2Budget's from (a0, c0, b0) into (a, c, b).")
+	} else {
+		TEXT(name, NOSPLIT, "func(a, c []float64, b []int32, w []float32, mask []uint8, alpha, beta float64)")
+		Doc(name + " is the 8-lane body of Axpy2Budget (AVX2): the fan-out, the budget update and the mask.")
+	}
 	pa := Load(Param("a").Base(), GP64())
 	pc := Load(Param("c").Base(), GP64())
 	pb := Load(Param("b").Base(), GP64())
+	qa, qc, qb := pa, pc, pb
+	if to {
+		qa = Load(Param(from[0]).Base(), GP64())
+		qc = Load(Param(from[1]).Base(), GP64())
+		qb = Load(Param(from[2]).Base(), GP64())
+	}
 	pw := Load(Param("w").Base(), GP64())
 	pm := Load(Param("mask").Base(), GP64())
 	n := Load(Param("w").Len(), GP64())
@@ -186,81 +199,10 @@ func axpy2Budget() {
 	g := GP64() // mask byte index
 	XORQ(g, g)
 	loop8(name, n, i, name+"_done")
-	fanOut8(targets{{pa, al}, {pc, be}}, pw, i, false)
+	fanOut8From(targets{{pa, al}, {pc, be}}, []reg.Register{qa, qc}, pw, i, false)
 	// The weight each input uses up, rounded up to a whole unit: never less than max(w, 0)
 	// (a negative weight, never one of a valid network's, must not refill a budget, as it
 	// lowers the bound only for a while), capped at 2^30 units, which exceeds any budget.
-	u, ui, bv := YMM(), YMM(), YMM()
-	VMOVUPS(Mem{Base: pw, Index: i, Scale: 4}, u)
-	VMAXPS(zero, u, u)  // u > 0 ? u : +0
-	VMULPS(scale, u, u) // exact: a power of two
-	VMINPS(cap_, u, u)
-	VROUNDPS(Imm(2), u, u) // toward +Inf
-	VCVTPS2DQ(u, ui)       // exact: an integer below 2^31
-	mb := Mem{Base: pb, Index: i, Scale: 4}
-	VMOVDQU(mb, bv)
-	VPSUBD(ui, bv, bv)
-	VMOVDQU(bv, mb)
-	r := GP32()
-	VMOVMSKPS(bv, r) // the sign bits: b < 0
-	MOVB(r.As8(), Mem{Base: pm, Index: g, Scale: 1})
-	INCQ(g)
-	ADDQ(Imm(8), i)
-	JMP(LabelRef(name + "_loop8"))
-	Label(name + "_done")
-	VZEROUPPER()
-	RET()
-}
-
-// axpy2BudgetTo emits axpy2Budget out of place: for k < len(w) rounded down to a multiple
-// of 8, a[k] = a0[k] + alpha·w[k], c[k] = c0[k] + beta·w[k] (products rounded, so the bits
-// are axpy2Budget's), b[k] = b0[k] - ⌈min(max(w[k], 0)·2^24, 2^30)⌉ and bit k%8 of
-// mask[k/8] set iff b[k] < 0. The caller checks the lengths and does the tail.
-func axpy2BudgetTo() {
-	name := "axpy2BudgetToAVX2"
-	TEXT(name, NOSPLIT, "func(a, c []float64, b []int32, a0, c0 []float64, b0 []int32, w []float32, mask []uint8, alpha, beta float64)")
-	Doc(name + " is the 8-lane body of Axpy2BudgetTo (AVX2): Axpy2Budget's from (a0, c0, b0) into (a, c, b).")
-	pa := Load(Param("a").Base(), GP64())
-	pc := Load(Param("c").Base(), GP64())
-	pb := Load(Param("b").Base(), GP64())
-	qa := Load(Param("a0").Base(), GP64())
-	qc := Load(Param("c0").Base(), GP64())
-	qb := Load(Param("b0").Base(), GP64())
-	pw := Load(Param("w").Base(), GP64())
-	pm := Load(Param("mask").Base(), GP64())
-	n := Load(Param("w").Len(), GP64())
-	al, be := YMM(), YMM()
-	VBROADCASTSD(Load(Param("alpha"), XMM()), al)
-	VBROADCASTSD(Load(Param("beta"), XMM()), be)
-	zero, scale, cap_ := YMM(), YMM(), YMM()
-	VXORPS(zero, zero, zero)
-	t := GP32()
-	MOVL(U32(0x4b800000), t) // 2^24 as a float32
-	VMOVD(t, scale.AsX())
-	VBROADCASTSS(scale.AsX(), scale)
-	MOVL(U32(0x4e800000), t) // 2^30
-	VMOVD(t, cap_.AsX())
-	VBROADCASTSS(cap_.AsX(), cap_)
-	i := GP64()
-	XORQ(i, i)
-	g := GP64() // mask byte index
-	XORQ(g, g)
-	loop8(name, n, i, name+"_done")
-	w0, w1 := YMM(), YMM()
-	VCVTPS2PD(Mem{Base: pw, Index: i, Scale: 4}, w0)
-	VCVTPS2PD(Mem{Base: pw, Index: i, Scale: 4, Disp: 16}, w1)
-	for _, tg := range []struct {
-		src, dst reg.Register
-		f        reg.VecVirtual
-	}{{qa, pa, al}, {qc, pc, be}} {
-		x0, x1 := YMM(), YMM()
-		VMULPD(tg.f, w0, x0) // x0 = w0·f, rounded
-		VMULPD(tg.f, w1, x1)
-		VADDPD(Mem{Base: tg.src, Index: i, Scale: 8}, x0, x0) // x0 += src, rounded
-		VADDPD(Mem{Base: tg.src, Index: i, Scale: 8, Disp: 32}, x1, x1)
-		VMOVUPD(x0, Mem{Base: tg.dst, Index: i, Scale: 8})
-		VMOVUPD(x1, Mem{Base: tg.dst, Index: i, Scale: 8, Disp: 32})
-	}
 	u, ui, bv := YMM(), YMM(), YMM()
 	VMOVUPS(Mem{Base: pw, Index: i, Scale: 4}, u)
 	VMAXPS(zero, u, u)  // u > 0 ? u : +0
@@ -303,23 +245,35 @@ func loop8(name string, n, i reg.Register, exit string) {
 // (exact), and each target's p[i:i+8] += f·w, fused or with each product rounded. It
 // returns w0 and w1.
 func fanOut8(ts targets, pw, i reg.Register, fused bool) (w0, w1 reg.VecVirtual) {
+	return fanOut8From(ts, nil, pw, i, fused)
+}
+
+// fanOut8From is fanOut8 out of place where from is not nil: each target's
+// p[i:i+8] = from[k][i:i+8] + f·w.
+func fanOut8From(ts targets, from []reg.Register, pw, i reg.Register, fused bool) (w0, w1 reg.VecVirtual) {
 	w0, w1 = YMM(), YMM()
 	VCVTPS2PD(Mem{Base: pw, Index: i, Scale: 4}, w0)
 	VCVTPS2PD(Mem{Base: pw, Index: i, Scale: 4, Disp: 16}, w1)
-	for _, dst := range ts {
+	for k, dst := range ts {
+		src := dst.p
+		if from != nil {
+			src = from[k]
+		}
 		x0, x1 := YMM(), YMM()
 		m0 := Mem{Base: dst.p, Index: i, Scale: 8}
 		m1 := Mem{Base: dst.p, Index: i, Scale: 8, Disp: 32}
+		s0 := Mem{Base: src, Index: i, Scale: 8}
+		s1 := Mem{Base: src, Index: i, Scale: 8, Disp: 32}
 		if fused {
-			VMOVUPD(m0, x0)
-			VMOVUPD(m1, x1)
+			VMOVUPD(s0, x0)
+			VMOVUPD(s1, x1)
 			VFMADD231PD(dst.f, w0, x0) // x0 += w0·f, one rounding
 			VFMADD231PD(dst.f, w1, x1)
 		} else {
 			VMULPD(dst.f, w0, x0) // x0 = w0·f, rounded
 			VMULPD(dst.f, w1, x1)
-			VADDPD(m0, x0, x0) // x0 += dst, rounded
-			VADDPD(m1, x1, x1)
+			VADDPD(s0, x0, x0) // x0 += src, rounded
+			VADDPD(s1, x1, x1)
 		}
 		VMOVUPD(x0, m0)
 		VMOVUPD(x1, m1)
