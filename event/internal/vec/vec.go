@@ -253,17 +253,9 @@ func addConst2Go(a, c []float64, alpha, beta float64) {
 	}
 }
 
-// axpy2BudgetGo is Axpy2Budget's portable path, from a multiple of 8 (mask[0] is w[0]'s):
-// axpy2Go for the state, then the budgets and their mask.
+// axpy2BudgetGo is Axpy2Budget's portable path, from a multiple of 8 (mask[0] is w[0]'s).
 func axpy2BudgetGo(a, c []float64, b []int32, w []float32, mask []uint8, alpha, beta float64) {
-	axpy2Go(a, c, w, alpha, beta)
-	b = b[:len(w)]
-	clear(mask[:(len(w)+7)/8])
-	for k, x := range w {
-		if b[k] -= Units(x); b[k] < 0 {
-			mask[k/8] |= 1 << (k % 8)
-		}
-	}
+	axpy2BudgetToGo(a, c, b, a, c, b, w, mask, alpha, beta)
 }
 
 // axpy2BudgetToGo is Axpy2BudgetTo's portable path, from a multiple of 8.
