@@ -75,8 +75,9 @@ func Axpy2Budget(a, c []float64, b []int32, w []float32, mask []uint8, alpha, be
 
 // Axpy2BudgetTo is Axpy2Budget out of place: it writes into a, c and b what Axpy2Budget
 // would leave in a0, c0 and b0 (the same bits), and sets mask alike; a0, c0 and b0 are
-// only read. Each destination is either its source or does not overlap it. The parallel
-// fan-out of the engine runs ahead on it, keeping the state before each input.
+// only read. Each destination is either its own source or overlaps no source (nor another
+// destination). BenchmarkFloorLarge measures with it what keeping the state before each
+// input costs workers that run ahead.
 func Axpy2BudgetTo(a, c []float64, b []int32, a0, c0 []float64, b0 []int32, w []float32, mask []uint8, alpha, beta float64) {
 	n := len(w)
 	if len(a) < n || len(c) < n || len(b) < n || len(a0) < n || len(c0) < n || len(b0) < n || len(mask) < (n+7)/8 {

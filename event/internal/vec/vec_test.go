@@ -216,7 +216,9 @@ func TestAxpy2BudgetBothPaths(t *testing.T) {
 			}
 			tailA, tailC, tailB := slices.Clone(a1[n:]), slices.Clone(c1[n:]), slices.Clone(b1[n:])
 			srcA, srcC, srcB := slices.Clone(a0), slices.Clone(c0), slices.Clone(b0)
-			clear(m)
+			for k := range m {
+				m[k] = 0xFF // every bit that must be clear, set
+			}
 			m[len(m)-1] = 0xAA
 			Axpy2BudgetTo(a1, c1, b1, srcA, srcC, srcB, w, m, alpha, beta)
 			if !same(a1[:n], wantA[:n]) || !same(c1[:n], wantC[:n]) || !slices.Equal(b1[:n], wantB[:n]) {
@@ -230,6 +232,15 @@ func TestAxpy2BudgetBothPaths(t *testing.T) {
 			}
 			if !slices.Equal(m, wantM) {
 				t.Fatalf("portable=%v n=%d: Axpy2BudgetTo's mask %v, want %v", portable, n, m, wantM)
+			}
+			// In place (each destination its own source): Axpy2Budget's bits.
+			for k := range m {
+				m[k] = 0xFF
+			}
+			m[len(m)-1] = 0xAA
+			Axpy2BudgetTo(srcA, srcC, srcB, srcA, srcC, srcB, w, m, alpha, beta)
+			if !same(srcA, wantA) || !same(srcC, wantC) || !slices.Equal(srcB, wantB) || !slices.Equal(m, wantM) {
+				t.Fatalf("portable=%v n=%d: Axpy2BudgetTo in place differs from Axpy2Budget", portable, n)
 			}
 		}
 	}
