@@ -113,7 +113,7 @@ func BenchmarkFloorLarge(b *testing.B) {
 	}
 	mk := func(lo, hi int) *half {
 		m := hi - lo
-		h := &half{a: make([]float64, m), c: make([]float64, m), bud: make([]int32, m), mask: make([]uint8, m/8), lo: lo} // m: a multiple of 64
+		h := &half{a: make([]float64, m), c: make([]float64, m), bud: make([]int32, m), mask: make([]uint8, m/8+128)[64 : 64+m/8], lo: lo} // m: a multiple of 64; the mask on lines of its own
 		for k := range h.bud {
 			h.bud[k] = vec.BudgetMax
 		}
@@ -194,7 +194,7 @@ func BenchmarkFloorLarge(b *testing.B) {
 		}
 		b.Run("workers=2/sync="+mode, func(b *testing.B) {
 			rings := [2][]*half{ringOf(mk(0, n/2), 5), ringOf(mk(n/2, n), 5)}
-			var cur [2]int // the copy that holds each half's state
+			var cur [2]int // the copy that holds each half's state, between presentations
 			var done [2]struct {
 				_ [64]byte
 				k atomic.Int64
@@ -210,15 +210,16 @@ func BenchmarkFloorLarge(b *testing.B) {
 					go func() {
 						defer wg.Done()
 						base := done[w].k.Load()
-						ring, c := rings[w], &cur[w]
+						ring, c := rings[w], cur[w] // c local: cur[0] and cur[1] share a line
+						defer func() { cur[w] = c }()
 						for m, in := range ins {
 							switch {
 							case mode == "ring4":
-								*c = doTo(ring, *c, (*c+1)%5, in)
+								c = doTo(ring, c, (c+1)%5, in)
 							case mode == "hybrid1" && done[1-w].k.Load() < base+int64(m):
-								*c = doTo(ring, *c, 1-*c, in)
+								c = doTo(ring, c, 1-c, in)
 							default:
-								do(ring[*c], in)
+								do(ring[c], in)
 							}
 							if mode != "none" {
 								done[w].k.Store(base + int64(m) + 1)
