@@ -119,26 +119,26 @@ func BenchmarkFloorLarge(b *testing.B) {
 		}
 		return h
 	}
-	// do delivers input in to h and refills the budgets that it used up (bits of the mask,
-	// read a word at a time as the engine's examinations do), so that they cannot wrap.
-	do := func(h *half, in model.InputSpike) {
-		i := int(in.Idx)
-		vec.Axpy2Budget(h.a, h.c, h.bud, net.W[i*n+h.lo:i*n+h.lo+len(h.a)], h.mask, 1e-9, -1e-9)
+	// refill refills the budgets of h that the last input used up (bits of the mask, read a
+	// word at a time as the engine's examinations do), so that they cannot wrap.
+	refill := func(h *half) {
 		for g := 0; g < len(h.mask); g += 8 {
 			for m := binary.LittleEndian.Uint64(h.mask[g:]); m != 0; m &= m - 1 {
 				h.bud[g*8+bits.TrailingZeros64(m)] = vec.BudgetMax
 			}
 		}
 	}
+	// do delivers input in to h, then refills.
+	do := func(h *half, in model.InputSpike) {
+		i := int(in.Idx)
+		vec.Axpy2Budget(h.a, h.c, h.bud, net.W[i*n+h.lo:i*n+h.lo+len(h.a)], h.mask, 1e-9, -1e-9)
+		refill(h)
+	}
 	// doTo is do out of place, from ring[src] into ring[dst]; it returns dst.
 	doTo := func(ring []*half, src, dst int, in model.InputSpike) int {
 		i, h, g := int(in.Idx), ring[src], ring[dst]
 		vec.Axpy2BudgetTo(g.a, g.c, g.bud, h.a, h.c, h.bud, net.W[i*n+h.lo:i*n+h.lo+len(h.a)], g.mask, 1e-9, -1e-9)
-		for q := 0; q < len(g.mask); q += 8 {
-			for m := binary.LittleEndian.Uint64(g.mask[q:]); m != 0; m &= m - 1 {
-				g.bud[q*8+bits.TrailingZeros64(m)] = vec.BudgetMax
-			}
-		}
+		refill(g)
 		return dst
 	}
 	report := func(b *testing.B, syn int64) {

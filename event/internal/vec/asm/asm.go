@@ -161,9 +161,9 @@ func addConst2() {
 // afterwards. to: out of place, the same from a0, c0 and b0 into a, c and b. The caller
 // checks the lengths and does the tail.
 func axpy2Budget(to bool) {
-	name, from := "axpy2BudgetAVX2", []string{"a", "c", "b"}
+	name := "axpy2BudgetAVX2"
 	if to {
-		name, from = "axpy2BudgetToAVX2", []string{"a0", "c0", "b0"}
+		name = "axpy2BudgetToAVX2"
 		TEXT(name, NOSPLIT, "func(a, c []float64, b []int32, a0, c0 []float64, b0 []int32, w []float32, mask []uint8, alpha, beta float64)")
 		Doc(name + " is the 8-lane body of Axpy2BudgetTo (AVX2): Axpy2Budget's from (a0, c0, b0) into (a, c, b).")
 	} else {
@@ -173,11 +173,11 @@ func axpy2Budget(to bool) {
 	pa := Load(Param("a").Base(), GP64())
 	pc := Load(Param("c").Base(), GP64())
 	pb := Load(Param("b").Base(), GP64())
-	qa, qc, qb := pa, pc, pb
+	qa, qc, qb := pa, pc, pb // the sources: in place unless to
 	if to {
-		qa = Load(Param(from[0]).Base(), GP64())
-		qc = Load(Param(from[1]).Base(), GP64())
-		qb = Load(Param(from[2]).Base(), GP64())
+		qa = Load(Param("a0").Base(), GP64())
+		qc = Load(Param("c0").Base(), GP64())
+		qb = Load(Param("b0").Base(), GP64())
 	}
 	pw := Load(Param("w").Base(), GP64())
 	pm := Load(Param("mask").Base(), GP64())
